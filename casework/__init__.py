@@ -1,0 +1,1 @@
+"""Berdaya casework domain: models, services and rules. Never imports Flask."""

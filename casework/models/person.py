@@ -1,0 +1,165 @@
+"""Persons (applicants and KUBE members) and KUBE groups."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework import clock
+from casework.i18n import N_
+from casework.identity import mask_number
+from casework.models.base import Base
+from casework.models.program import BusinessType
+from casework.models.region import Region
+
+
+def _values(e: type[enum.Enum]) -> list[str]:
+    return [m.value for m in e]
+
+
+class Sex(enum.StrEnum):
+    MALE = "L"
+    FEMALE = "P"
+
+
+class MaritalStatus(enum.StrEnum):
+    SINGLE = "belum_kawin"
+    MARRIED = "kawin"
+    DIVORCED = "cerai_hidup"
+    WIDOWED = "cerai_mati"
+
+
+SEX_LABELS = {Sex.MALE: N_("Male"), Sex.FEMALE: N_("Female")}
+MARITAL_LABELS = {
+    MaritalStatus.SINGLE: N_("Not married"),
+    MaritalStatus.MARRIED: N_("Married"),
+    MaritalStatus.DIVORCED: N_("Divorced"),
+    MaritalStatus.WIDOWED: N_("Widowed"),
+}
+
+
+class Person(Base):
+    """A person identified by NIK. Domicile (village) comes from the KTP/KK address."""
+
+    __tablename__ = "persons"
+    __table_args__ = (
+        CheckConstraint("length(nik) = 16", name="nik_16_digits"),
+        CheckConstraint("length(kk_number) = 16", name="kk_16_digits"),
+        Index("ix_persons_full_name", "full_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nik: Mapped[str] = mapped_column(String(16), unique=True)
+    kk_number: Mapped[str] = mapped_column(String(16), index=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    sex: Mapped[Sex] = mapped_column(
+        Enum(Sex, native_enum=False, length=1, values_callable=_values)
+    )
+    birth_place: Mapped[str] = mapped_column(String(80), default="")
+    birth_date: Mapped[date] = mapped_column(Date)
+    marital_status: Mapped[MaritalStatus] = mapped_column(
+        Enum(MaritalStatus, native_enum=False, length=12, values_callable=_values)
+    )
+    is_breadwinner: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[str] = mapped_column(Text, default="")
+    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    regency_code: Mapped[str] = mapped_column(String(5), index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    village: Mapped[Region] = relationship(lazy="joined", foreign_keys=[village_code])
+
+    @property
+    def nik_masked(self) -> str:
+        return mask_number(self.nik)
+
+    @property
+    def kk_masked(self) -> str:
+        return mask_number(self.kk_number)
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.nik_masked})"
+
+
+class GroupRole(enum.StrEnum):
+    CHAIR = "ketua"
+    SECRETARY = "sekretaris"
+    TREASURER = "bendahara"
+    MEMBER = "anggota"
+
+
+OFFICER_ROLES = (GroupRole.CHAIR, GroupRole.SECRETARY, GroupRole.TREASURER)
+GROUP_ROLE_LABELS = {
+    GroupRole.CHAIR: N_("Chair (ketua)"),
+    GroupRole.SECRETARY: N_("Secretary (sekretaris)"),
+    GroupRole.TREASURER: N_("Treasurer (bendahara)"),
+    GroupRole.MEMBER: N_("Member (anggota)"),
+}
+
+
+class Group(Base):
+    """A KUBE: 5–20 family heads of one village with a ketua, sekretaris and bendahara."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    regency_code: Mapped[str] = mapped_column(String(5), index=True)
+    business_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("business_types.id"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    village: Mapped[Region] = relationship(lazy="joined")
+    business_type: Mapped[BusinessType | None] = relationship()
+    members: Mapped[list[GroupMember]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="GroupMember.id"
+    )
+
+    def officer(self, role: GroupRole) -> Person | None:
+        return next((m.person for m in self.members if m.role == role), None)
+
+    def __str__(self) -> str:
+        return f"KUBE {self.name}"
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+    __table_args__ = (
+        UniqueConstraint("group_id", "person_id"),
+        # At most one ketua, sekretaris and bendahara per group, whatever writes the rows.
+        Index(
+            "uq_group_members_officer",
+            "group_id",
+            "role",
+            unique=True,
+            sqlite_where=text("role != 'anggota'"),
+            postgresql_where=text("role != 'anggota'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    role: Mapped[GroupRole] = mapped_column(
+        Enum(GroupRole, native_enum=False, length=10, values_callable=_values)
+    )
+
+    group: Mapped[Group] = relationship(back_populates="members")
+    person: Mapped[Person] = relationship(lazy="joined")

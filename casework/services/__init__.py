@@ -1,0 +1,1 @@
+"""Services: the one door for every write. They flush; the caller commits."""

@@ -1,0 +1,436 @@
+"""Realistic demo data, and ``drive_to``: a case taken along the workflow by the engine.
+
+Everything goes through the real services and the engine (with the clock set back), so
+the demo cases carry true events, deadlines and verification data.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework import clock
+from casework.identity import build_nik
+from casework.models.case import Case, CaseState
+from casework.models.person import GroupRole, MaritalStatus, Person
+from casework.models.program import BusinessType, Program
+from casework.models.region import Region, RegionLevel
+from casework.models.user import Role, User
+from casework.services.cases import CaseInput, open_case
+from casework.services.reference import ensure_reference_data
+from casework.services.registry import (
+    GroupInput,
+    MemberInput,
+    PersonInput,
+    register_group,
+    register_person,
+)
+from casework.services.users import create_user
+from casework.services.verification import (
+    DtsenInput,
+    ItemInput,
+    attach_document,
+    record_assessment,
+    record_dtsen_check,
+)
+from casework.storage import DocumentStore
+from workflows.engine import advance, definition_for
+
+S = CaseState
+HAPPY_PATH: tuple[tuple[str, CaseState], ...] = (
+    ("submit", S.SUBMITTED),
+    ("start_verification", S.ADMIN_VERIFICATION),
+    ("pass_admin_verification", S.DTSEN_CHECK),
+    ("confirm_dtsen", S.FIELD_ASSESSMENT),
+    ("recommend", S.RECOMMENDED),
+    ("send_to_pokir_review", S.POKIR_REVIEW),
+    ("decree", S.DECREED),
+    ("start_procurement", S.PROCUREMENT),
+    ("record_delivery", S.DELIVERED),
+    ("await_usage_report", S.AWAITING_REPORT),
+    ("accept_usage_report", S.MONITORING),
+    ("close", S.CLOSED),
+)
+# How to reach a state off the happy path: (last happy state before it, trigger).
+SIDE_PATHS = {
+    S.RETURNED: (S.ADMIN_VERIFICATION, "return_for_revision"),
+    S.REJECTED: (S.DTSEN_CHECK, "reject"),
+    S.CANCELLED: (S.DRAFT, "cancel"),
+    S.NON_COMPLIANT: (S.AWAITING_REPORT, "mark_non_compliant"),
+}
+REASONS = {
+    "return_for_revision": "Foto KK kurang jelas, mohon unggah ulang.",
+    "reject": "Tidak terdaftar di DTSEN dan tidak ada SKTM.",
+    "cancel": "Pemohon mengundurkan diri.",
+    "mark_non_compliant": "Laporan penggunaan tidak disampaikan setelah dua kali diingatkan.",
+}
+ROLE_PREFERENCE = (Role.CASEWORKER, Role.VERIFIER, Role.FINANCE, Role.MANAGER)
+
+SAMPLE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages"
+    b"/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+SAMPLE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+PACKAGES = {
+    "menjahit": [
+        ("Mesin jahit portable", 1, 2_750_000),
+        ("Mesin obras", 1, 1_650_000),
+        ("Kain dan benang", 1, 500_000),
+    ],
+    "kuliner": [
+        ("Kompor gas 2 tungku", 1, 850_000),
+        ("Etalase kaca", 1, 1_900_000),
+        ("Peralatan masak", 1, 1_200_000),
+        ("Bahan baku awal", 1, 900_000),
+    ],
+    "perbengkelan": [
+        ("Kompresor angin", 1, 2_400_000),
+        ("Set kunci lengkap", 1, 1_300_000),
+        ("Dongkrak hidrolik", 1, 900_000),
+    ],
+}
+DEFAULT_PACKAGE = [("Peralatan usaha", 1, 3_000_000), ("Bahan baku awal", 1, 1_500_000)]
+
+
+def _actor_for(roles: frozenset[Role], actors: Mapping[Role, User]) -> User:
+    return next(actors[r] for r in ROLE_PREFERENCE if r in roles and r in actors)
+
+
+def prepare_for(
+    session: Session,
+    case: Case,
+    trigger: str,
+    *,
+    actor: User,
+    store: DocumentStore,
+    decile: int = 2,
+) -> None:
+    """Record what the trigger's guards need: documents, a DTSEN check, an assessment."""
+    today = clock.today_wita()
+    if trigger == "pass_admin_verification":
+        for kind in ("ktp", "kk", "dtsen_proof", "business_plan"):
+            attach_document(
+                session,
+                case,
+                kind=kind,
+                filename=f"{kind}.pdf",
+                content=SAMPLE_PDF,
+                store=store,
+                actor=actor,
+            )
+        attach_document(
+            session,
+            case,
+            kind="photo",
+            filename="usaha.jpg",
+            content=SAMPLE_JPEG,
+            store=store,
+            actor=actor,
+        )
+    elif trigger == "confirm_dtsen":
+        record_dtsen_check(
+            session,
+            case,
+            DtsenInput(
+                status="registered",
+                decile=decile,
+                source="siks_ng",
+                checked_on=today,
+                notes="Data SIKS-NG Dinsos kabupaten/kota.",
+            ),
+            actor=actor,
+        )
+    elif trigger == "recommend":
+        rules = case.program.rules_for(case.fiscal_year)
+        limit = rules.unit_value if rules else 5_000_000
+        items = PACKAGES.get(case.business_type.code, DEFAULT_PACKAGE)
+        scale = min(1.0, limit / sum(q * p for _, q, p in items))
+        record_assessment(
+            session,
+            case,
+            feasibility_notes="Usaha layak: pengalaman 3 tahun, pasar desa ada.",
+            is_feasible=True,
+            assessed_on=today,
+            items=[
+                ItemInput(name, qty, int(price * scale) // 1000 * 1000)
+                for name, qty, price in items
+            ],
+            actor=actor,
+        )
+
+
+def drive_to(
+    session: Session,
+    case: Case,
+    target: CaseState,
+    *,
+    actors: Mapping[Role, User],
+    store: DocumentStore,
+    step: timedelta | None = None,
+) -> Case:
+    """Take a draft case to ``target`` through the engine, recording what each step needs.
+
+    With ``step``, the clock moves forward by ``step`` between transitions, starting at
+    the current ``clock.now()``, so the case gets a realistic history.
+    """
+    definition = definition_for(case)
+    at = clock.now()
+    plan: list[str] = []
+    side = SIDE_PATHS.get(target)
+    stop = side[0] if side else target
+    for trigger, state in HAPPY_PATH:
+        if stop == S.DRAFT:
+            break
+        plan.append(trigger)
+        if state == stop:
+            break
+    if side:
+        plan.append(side[1])
+    for trigger in plan:
+        transition = definition.transition(trigger, case.state)
+        assert transition is not None, (trigger, case.state)
+        actor = _actor_for(transition.roles, actors)
+        with clock.frozen(at):
+            prepare_for(session, case, trigger, actor=actor, store=store)
+            advance(session, case, trigger, actor=actor, reason=REASONS.get(trigger))
+        if step is not None:
+            at += step
+    return case
+
+
+DEMO_PASSWORD = "berdaya-demo-2026"
+DEMO_USERS = (
+    ("admin", "Administrator Sistem", Role.ADMIN, None),
+    ("kadis", "Andi Muhammad Ishak", Role.MANAGER, None),
+    ("kabid", "Saprudin Saida Panda", Role.MANAGER, None),
+    ("pendamping", "Rina Wulandari", Role.CASEWORKER, None),
+    ("pendamping.kukar", "Siti Rahmawati", Role.CASEWORKER, "64.02"),
+    ("verifikator", "Budi Santoso", Role.VERIFIER, None),
+    ("keuangan", "Dewi Lestari", Role.FINANCE, None),
+    ("dprd", "Hendra Gunawan", Role.DPRD_LIAISON, None),
+    ("auditor", "Yusuf Maulana", Role.AUDITOR, None),
+)
+WOMEN = (
+    "Siti",
+    "Nur",
+    "Rahmawati",
+    "Sri",
+    "Dewi",
+    "Aminah",
+    "Fatimah",
+    "Hasnah",
+    "Rosmini",
+    "Wahyuni",
+    "Suryani",
+    "Halimah",
+    "Murni",
+    "Jumiati",
+    "Nurhayati",
+    "Salmah",
+    "Kartini",
+)
+MEN = (
+    "Ahmad",
+    "Budi",
+    "Andi",
+    "Rudi",
+    "Syamsul",
+    "Hamzah",
+    "Ismail",
+    "Yusran",
+    "Darmawan",
+    "Abdul",
+    "Muhammad",
+    "Herman",
+    "Rahmat",
+    "Saipul",
+    "Arbain",
+    "Juhri",
+)
+FAMILY = (
+    "Hidayat",
+    "Saputra",
+    "Rahman",
+    "Santoso",
+    "Wijaya",
+    "Kusuma",
+    "Maulana",
+    "Syahrani",
+    "Hasan",
+    "Effendi",
+    "Ramadhan",
+    "Nugroho",
+    "Aji",
+    "Lestari",
+    "Pratama",
+    "Anwar",
+)
+STREETS = (
+    "Jl. Poros Kota Bangun",
+    "Jl. Gajah Mada",
+    "Jl. Mulawarman",
+    "Jl. Ahmad Yani",
+    "Jl. Pangeran Antasari",
+    "Jl. Diponegoro",
+    "Jl. Soekarno-Hatta",
+    "Jl. Padat Karya",
+)
+
+
+def _demo_users(session: Session) -> dict[str, User]:
+    users = {u.username: u for u in session.scalars(select(User))}
+    for username, name, role, region in DEMO_USERS:
+        if username not in users:
+            users[username] = create_user(
+                session,
+                username=username,
+                full_name=name,
+                role=role.value,
+                password=DEMO_PASSWORD,
+                region_code=region,
+                email=f"{username}@dinsos.test",
+            )
+    return users
+
+
+class _PersonMaker:
+    def __init__(self, session: Session, rng: random.Random, actor: User) -> None:
+        self.session, self.rng, self.actor = session, rng, actor
+        self.serial = 0
+        self.used = set(session.scalars(select(Person.nik)))
+
+    def make(self, village: Region, *, sex: str, age: int, today: date) -> Person:
+        rng = self.rng
+        birth = today - timedelta(days=age * 365 + rng.randint(30, 330))
+        district = village.parent_code or ""
+        while True:
+            self.serial += 1
+            nik = build_nik(
+                district_code=district, birth_date=birth, sex=sex, serial=(self.serial % 9998) + 1
+            )
+            if nik not in self.used:
+                break
+        self.used.add(nik)
+        first = rng.choice(WOMEN if sex == "P" else MEN)
+        kk = (
+            nik[:6]
+            + f"{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{rng.randint(10, 24):02d}"
+            + f"{rng.randint(1, 9999):04d}"
+        )
+        marital = (
+            rng.choice([MaritalStatus.WIDOWED, MaritalStatus.DIVORCED, MaritalStatus.SINGLE])
+            if sex == "P"
+            else MaritalStatus.MARRIED
+        )
+        return register_person(
+            self.session,
+            PersonInput(
+                nik=nik,
+                kk_number=kk,
+                full_name=f"{first} {rng.choice(FAMILY)}",
+                sex=sex,
+                birth_date=birth,
+                marital_status=marital.value,
+                village_code=village.code,
+                birth_place=village.name,
+                address=f"{rng.choice(STREETS)} RT {rng.randint(1, 30):02d}",
+                phone=f"08{rng.randint(11, 59)}{rng.randint(10_000_000, 99_999_999)}",
+                is_breadwinner=True,
+            ),
+            actor=self.actor,
+        )
+
+
+def seed_demo(session: Session, *, store: DocumentStore, cases: int = 300, seed: int = 2026) -> str:
+    """Reference data, one user per role and ``cases`` cases in every state and kabupaten."""
+    ensure_reference_data(session)
+    users = _demo_users(session)
+    actors = {
+        Role.CASEWORKER: users["pendamping"],
+        Role.VERIFIER: users["verifikator"],
+        Role.FINANCE: users["keuangan"],
+        Role.MANAGER: users["kabid"],
+    }
+    rng = random.Random(seed)
+    regencies = list(
+        session.scalars(
+            select(Region).where(Region.level == RegionLevel.REGENCY).order_by(Region.code)
+        )
+    )
+    villages: dict[str, list[Region]] = {}
+    for village in session.scalars(select(Region).where(Region.level == RegionLevel.VILLAGE)):
+        villages.setdefault(village.code[:5], []).append(village)
+    programs = {p.code: p for p in session.scalars(select(Program))}
+    business = list(session.scalars(select(BusinessType)))
+    states = [s for s in CaseState]
+    now = clock.now()
+    maker = _PersonMaker(session, rng, users["pendamping"])
+    for i in range(cases):
+        regency = regencies[i % len(regencies)]
+        village = rng.choice(villages[regency.code])
+        program = programs[("WRSE", "UEP", "UEP", "KUBE")[i % 4]]
+        target = states[i % len(states)]
+        days_back = rng.randint(20, 240)
+        start = now - timedelta(days=days_back)
+        year = start.astimezone(clock.WITA).year
+        if program.rules_for(year) is None:
+            year = 2026
+        with clock.frozen(start):
+            today = clock.today_wita()
+            if program.code == "KUBE":
+                members = [
+                    maker.make(village, sex=rng.choice("LP"), age=rng.randint(25, 55), today=today)
+                    for _ in range(5)
+                ]
+                roles = [
+                    GroupRole.CHAIR,
+                    GroupRole.SECRETARY,
+                    GroupRole.TREASURER,
+                    GroupRole.MEMBER,
+                    GroupRole.MEMBER,
+                ]
+                group = register_group(
+                    session,
+                    GroupInput(
+                        name=f"{rng.choice(('Maju', 'Sejahtera', 'Berkah', 'Mandiri', 'Harapan'))} "
+                        f"{village.name.title()} {i}",
+                        village_code=village.code,
+                        business_type_id=rng.choice(business).id,
+                        members=[
+                            MemberInput(m.id, r.value) for m, r in zip(members, roles, strict=True)
+                        ],
+                    ),
+                    actor=users["pendamping"],
+                )
+                applicant: dict[str, int | None] = {"group_id": group.id}
+            else:
+                sex = "P" if program.code == "WRSE" else rng.choice("LP")
+                person = maker.make(village, sex=sex, age=rng.randint(22, 55), today=today)
+                applicant = {"person_id": person.id}
+            kind = rng.choice(business)
+            case = open_case(
+                session,
+                CaseInput(
+                    program_id=program.id,
+                    fiscal_year=year,
+                    business_type_id=kind.id,
+                    requested_package=f"Paket usaha {kind.name.lower()}",
+                    requested_amount=(program.rules_for(year) or program.years[-1]).unit_value,
+                    **applicant,
+                ),
+                actor=users["pendamping"],
+            )
+        step = timedelta(days=days_back) / 14
+        with clock.frozen(start + timedelta(hours=2)):
+            drive_to(session, case, target, actors=actors, store=store, step=step)
+    session.flush()
+    count = session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) or 0
+    return (
+        f"demo data: {len(DEMO_USERS)} users (password {DEMO_PASSWORD}), "
+        f"{cases} cases (last id {count}), {len(regencies)} kabupaten/kota"
+    )

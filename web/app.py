@@ -1,0 +1,73 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, redirect, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import CSRFProtect
+
+from config import INSTANCE_DIR, Config, load_config
+from web.db import db
+from web.errors import init_errors
+from web.i18n import init_i18n
+
+csrf = CSRFProtect()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
+    """Build the app from ``config`` (an object or overrides) or from the environment."""
+    app = Flask(
+        "berdaya",
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(load_config())
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not configured (set BERDAYA_SECRET_KEY)")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("transitions", "alembic.runtime.plugins", "apscheduler.executors"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    db.init_app(app)
+    init_i18n(app)
+    csrf.init_app(app)
+    init_errors(app)
+
+    from web.auth import init_auth
+
+    init_auth(app)
+
+    from admin import init_admin
+
+    init_admin(app)
+
+    from web.api import init_api
+
+    init_api(app)
+
+    from web.cli import init_cli
+
+    init_cli(app)
+
+    @app.route("/")
+    def _home() -> ResponseReturnValue:
+        return redirect(url_for("admin.index"))
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app

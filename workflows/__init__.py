@@ -1,0 +1,1 @@
+"""Declarative workflow definitions per program and the one engine that runs them."""
