@@ -24,7 +24,7 @@ def select_locale() -> str:
     chosen = request.args.get("lang")
     if chosen in languages:
         session["lang"] = chosen
-        return chosen
+        return str(chosen)
     if request.path.startswith("/api/"):
         return str(request.accept_languages.best_match(languages) or "id")
     if session.get("lang") in languages:

@@ -144,7 +144,7 @@ def _lock(session: Session, case: Case) -> Case:
     locked = session.execute(
         select(Case)
         .where(Case.id == case.id)
-        .with_for_update()
+        .with_for_update(of=Case)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if locked is None:
@@ -282,7 +282,7 @@ def _load_for_update(session: Session, ids: Sequence[int]) -> list[Case]:
                 select(Case)
                 .where(Case.id.in_(chunk))
                 .order_by(Case.id)
-                .with_for_update()
+                .with_for_update(of=Case)
                 .execution_options(populate_existing=True)
             )
         )

@@ -114,10 +114,10 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}
 
     program: Mapped[Program] = relationship(lazy="joined")
-    person: Mapped[Person | None] = relationship(lazy="joined")
-    group: Mapped[Group | None] = relationship(lazy="joined")
-    village: Mapped[Region] = relationship(lazy="joined")
-    business_type: Mapped[BusinessType] = relationship(lazy="joined")
+    person: Mapped[Person | None] = relationship()
+    group: Mapped[Group | None] = relationship()
+    village: Mapped[Region] = relationship()
+    business_type: Mapped[BusinessType] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     events: Mapped[list[CaseEvent]] = relationship(

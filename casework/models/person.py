@@ -82,7 +82,7 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
-    village: Mapped[Region] = relationship(lazy="joined", foreign_keys=[village_code])
+    village: Mapped[Region] = relationship(foreign_keys=[village_code])
 
     @property
     def nik_masked(self) -> str:
@@ -126,7 +126,7 @@ class Group(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
-    village: Mapped[Region] = relationship(lazy="joined")
+    village: Mapped[Region] = relationship()
     business_type: Mapped[BusinessType | None] = relationship()
     members: Mapped[list[GroupMember]] = relationship(
         back_populates="group", cascade="all, delete-orphan", order_by="GroupMember.id"
