@@ -25,6 +25,22 @@ log() { echo "test-postgres: $*"; }
 die() { echo "test-postgres: error: $*"; exit 1; }
 emit() { echo "$1" >&3; }
 
+# Run a command that may leave a server running (pg_ctlcluster, apt postinst)
+# with every fd above 2 closed: a postmaster that inherited our stdout pipe
+# (fd 3) would keep `url=$(scripts/test-postgres.sh)` waiting forever.
+without_extra_fds() {
+    (
+        if [ -d "/proc/$BASHPID/fd" ]; then
+            for fd in $(ls "/proc/$BASHPID/fd"); do
+                [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+            done
+        else
+            exec 3>&-
+        fi
+        exec "$@"
+    )
+}
+
 url_for() { echo "postgresql+psycopg://$ROLE:$PASSWORD@$HOST:$1/$DATABASE"; }
 
 if [ -n "${BERDAYA_TEST_PG_URL:-}" ]; then
@@ -67,19 +83,19 @@ fi
 # gets UTF-8 rather than SQL_ASCII when the environment has no locale.
 export LANG=C.UTF-8 LC_ALL=C.UTF-8
 
-bash "$here/system-packages.sh" postgresql
+without_extra_fds bash "$here/system-packages.sh" postgresql
 
 if ! pick_cluster; then
     ver=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
     [ -n "$ver" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
     log "no cluster found; creating $ver/main"
-    pg_createcluster --locale C.UTF-8 --encoding UTF8 "$ver" main
+    without_extra_fds pg_createcluster --locale C.UTF-8 --encoding UTF8 "$ver" main
     pick_cluster || die "pg_createcluster $ver main did not create a cluster"
 fi
 
 if [[ "$CL_STATUS" != online* ]]; then
     log "starting cluster $CL_VER/$CL_NAME (port $CL_PORT)"
-    if ! pg_ctlcluster "$CL_VER" "$CL_NAME" start; then
+    if ! without_extra_fds pg_ctlcluster "$CL_VER" "$CL_NAME" start; then
         log "last lines of the server log:"
         tail -n 20 "/var/log/postgresql/postgresql-$CL_VER-$CL_NAME.log" 2>/dev/null || true
         die "could not start cluster $CL_VER/$CL_NAME"
