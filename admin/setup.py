@@ -1,8 +1,52 @@
+"""Builds the Flask-Admin interface: one view per screen, each gated by role and region."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
 from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from admin.cases import CaseView
+from admin.config_views import BusinessTypeView, ProgramView, RegionView, UserView
+from admin.dashboard import DashboardView
+from admin.registry import GroupView, PersonView
+from admin.workflow_view import WorkflowView
+from casework.models.case import Case
+from casework.models.person import Group, Person
+from casework.models.program import BusinessType, Program
+from casework.models.region import Region
+from casework.models.user import ROLE_LABELS, User
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_TEMPLATE = "admin/berdaya_base.html"
 
 
-def build_admin(app: Flask) -> None:
-    """Replaced by the admin views (work in progress in this commit)."""
-    from flask_admin import Admin
-
-    Admin(app, name="Berdaya")
+def build_admin(app: Flask) -> Admin:
+    """Register the admin on ``app`` at /admin (the dashboard is its index)."""
+    cases = CaseView(Case, name=_l("Cases"), endpoint="case")
+    admin = Admin(
+        app,
+        name="Berdaya",
+        theme=Bootstrap4Theme(base_template=BASE_TEMPLATE, fluid=True),
+        index_view=DashboardView(case_view=cases, name=_l("Dashboard"), url="/admin"),
+        translations_path=str(ROOT / "translations"),
+    )
+    admin.add_view(cases)
+    registry = _l("Registry")
+    admin.add_view(PersonView(Person, name=_l("Persons"), endpoint="person", category=registry))
+    admin.add_view(GroupView(Group, name=_l("KUBE groups"), endpoint="group", category=registry))
+    settings = _l("Settings")
+    admin.add_view(ProgramView(Program, name=_l("Programs"), endpoint="program"))
+    admin.add_view(
+        BusinessTypeView(
+            BusinessType, name=_l("Business types"), endpoint="businesstype", category=settings
+        )
+    )
+    admin.add_view(WorkflowView(name=_l("Workflows"), endpoint="workflow", category=settings))
+    admin.add_view(UserView(User, name=_l("Users"), endpoint="user", category=settings))
+    admin.add_view(RegionView(Region, name=_l("Regions"), endpoint="region", category=settings))
+    app.context_processor(lambda: {"role_labels": ROLE_LABELS})
+    return admin

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from casework.i18n import N_
+from casework.i18n import N_, Label, LabelList
 
 
 class DomainError(Exception):
@@ -25,8 +25,7 @@ class DomainError(Exception):
 
     def render(self, translate: Any = None) -> str:
         """The message with its parameters, translated by ``translate`` when given."""
-        text = translate(self.message) if translate else self.message
-        return text % self.params if self.params else text
+        return _render(self.message, self.params, translate)
 
 
 class NotFound(DomainError):
@@ -107,8 +106,7 @@ class FieldMessage:
         self.params = params
 
     def render(self, translate: Any = None) -> str:
-        text = translate(self.message) if translate else self.message
-        return text % self.params if self.params else text
+        return _render(self.message, self.params, translate)
 
     def __repr__(self) -> str:
         return f"FieldMessage({self.render()!r})"
@@ -118,6 +116,26 @@ class FieldMessage:
             other.message,
             other.params,
         )
+
+
+def _shown(value: Any, translate: Any) -> Any:
+    if isinstance(value, Label):
+        return translate(value)
+    if isinstance(value, LabelList):
+        return ", ".join(
+            " / ".join(translate(x) for x in v) if isinstance(v, LabelList) else translate(v)
+            for v in value
+        )
+    return value
+
+
+def _render(message: str, params: Mapping[str, Any], translate: Any) -> str:
+    if translate is None:
+        plain = {k: _shown(v, lambda x: x) for k, v in params.items()}
+        return message % plain if plain else message
+    shown = {k: _shown(v, translate) for k, v in params.items()}
+    text = translate(message)
+    return text % shown if shown else text
 
 
 def field_error(field: str, message: str, **params: Any) -> ValidationError:

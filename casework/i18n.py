@@ -6,7 +6,25 @@ them with Flask-Babel when it shows them. Message ids are English; the Indonesia
 catalogue in ``translations/id`` is the default language on screen.
 """
 
+from typing import Any
+
 
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it."""
     return message
+
+
+class Label(str):
+    """A message parameter that is itself a message id (a state or action label).
+
+    DomainError.render translates it together with the message, so an Indonesian sentence
+    says "Diajukan", not "submitted".
+    """
+
+    __slots__ = ()
+
+
+class LabelList(tuple[Any, ...]):
+    """Labels (or nested LabelLists, shown as "a / b"), translated and joined with ", "."""
+
+    __slots__ = ()

@@ -16,6 +16,7 @@ from casework.errors import (
     InvalidTransition,
     ValidationError,
 )
+from casework.i18n import N_
 from web.db import db
 from web.i18n import error_fields, error_message
 
@@ -45,16 +46,16 @@ def _wants_json() -> bool:
 
 
 HTTP_MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please log in or give a valid token.",
-    403: "You are not allowed to do this.",
-    404: "The page or record was not found.",
-    405: "This method is not allowed here.",
-    409: "The request conflicts with the current state.",
-    413: "The upload is too large.",
-    422: "Some fields are not valid.",
-    429: "Too many requests; please wait a moment.",
-    500: "Something went wrong on our side. The error has been logged.",
+    400: N_("The request could not be understood."),
+    401: N_("Please log in or give a valid token."),
+    403: N_("You are not allowed to do this."),
+    404: N_("The page or record was not found."),
+    405: N_("This method is not allowed here."),
+    409: N_("The request conflicts with the current state."),
+    413: N_("The upload is too large."),
+    422: N_("Some fields are not valid."),
+    429: N_("Too many requests; please wait a moment."),
+    500: N_("Something went wrong on our side. The error has been logged."),
 }
 
 
@@ -71,7 +72,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
         status = error.code or 500
-        message = gettext(HTTP_MESSAGES.get(status, "The request could not be completed."))
+        message = gettext(HTTP_MESSAGES.get(status, N_("The request could not be completed.")))
         if _wants_json():
             extra: dict[str, Any] = {}
             data = getattr(error, "data", None)

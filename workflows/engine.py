@@ -30,9 +30,9 @@ from casework.errors import (
     VersionConflict,
     field_error,
 )
-from casework.i18n import N_
+from casework.i18n import N_, Label
 from casework.models.base import UTCDateTime
-from casework.models.case import Case, CaseEvent
+from casework.models.case import STATE_LABELS, Case, CaseEvent, CaseState
 from casework.models.user import User
 from casework.workdays import add_working_days, end_of_day_wita
 from workflows.context import TransitionContext
@@ -85,10 +85,15 @@ def next_state(definition: WorkflowDefinition, state: str, trigger: str) -> str:
         raise InvalidTransition(
             N_("Action %(trigger)s is not possible in state %(state)s."),
             allowed_triggers=[t.trigger for t in definition.transitions_from(state)],
-            trigger=trigger,
-            state=state,
+            trigger=_action_label(definition, trigger),
+            state=Label(STATE_LABELS[CaseState(state)]),
         ) from exc
     return token.state
+
+
+def _action_label(definition: WorkflowDefinition, trigger: str) -> str:
+    named = definition.transitions_named(trigger)
+    return Label(named[0].label) if named else trigger
 
 
 def permitted_transitions(case: Case, actor: User) -> list[TransitionDef]:
@@ -136,7 +141,10 @@ def _check_actor(definition: WorkflowDefinition, case: Case, trigger: str, actor
     here = definition.transition(trigger, case.state)
     roles = here.roles if here is not None else frozenset().union(*(t.roles for t in named))
     if actor.role not in roles:
-        raise NotAllowed(N_("Your role may not perform action %(trigger)s."), trigger=trigger)
+        raise NotAllowed(
+            N_("Your role may not perform action %(trigger)s."),
+            trigger=_action_label(definition, trigger),
+        )
 
 
 def _lock(session: Session, case: Case) -> Case:
@@ -267,8 +275,9 @@ def advance_many(
         else:
             fast.setdefault((definition.key, case.state, transition.dest.value), []).append(case)
     for (key, source, dest), group in fast.items():
+        group_ids = [c.id for c in group]  # read before _move_set expires the rows
         _move_set(session, DEFINITIONS[key], group, source, dest, trigger, actor, reason)
-        result.moved.extend(c.id for c in group)
+        result.moved.extend(group_ids)
     result.moved.sort()
     return result
 

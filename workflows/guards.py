@@ -8,11 +8,17 @@ from sqlalchemy import select
 
 from casework.clock import WITA
 from casework.errors import GuardFailed
-from casework.i18n import N_
+from casework.i18n import N_, Label, LabelList
 from casework.identity import age_on
 from casework.models.person import OFFICER_ROLES, GroupRole
 from casework.models.program import ProgramYear
-from casework.models.verification import Assessment, Document, DtsenCheck, DtsenStatus
+from casework.models.verification import (
+    DOCUMENT_KIND_LABELS,
+    Assessment,
+    Document,
+    DtsenCheck,
+    DtsenStatus,
+)
 from workflows.context import TransitionContext
 
 Guard = Callable[[TransitionContext], None]
@@ -128,16 +134,16 @@ def required_documents_present(ctx: TransitionContext) -> None:
     present = set(
         ctx.session.scalars(select(Document.kind).where(Document.case_id == ctx.case.id).distinct())
     )
-    missing = []
-    for requirement in rules.required_documents.split(","):
-        options = {o.strip() for o in requirement.split("|") if o.strip()}
-        if options and not options & {k.value for k in present}:
-            missing.append(" / ".join(sorted(options)))
+    missing = [
+        LabelList(Label(DOCUMENT_KIND_LABELS[k]) for k in options)
+        for options in rules.required_document_options
+        if not set(options) & present
+    ]
     if missing:
         raise GuardFailed(
             "required_documents_present",
             N_("Required documents are missing: %(missing)s."),
-            missing=", ".join(missing),
+            missing=LabelList(missing),
         )
 
 

@@ -77,8 +77,13 @@ class ProgramYear(Base):
     program: Mapped[Program] = relationship(back_populates="years")
 
     @property
-    def required_document_kinds(self) -> list[DocumentKind]:
-        return [DocumentKind(k.strip()) for k in self.required_documents.split(",") if k.strip()]
+    def required_document_options(self) -> list[list[DocumentKind]]:
+        """Each requirement as its acceptable kinds: "ktp,dtsen_proof|sktm" -> [[ktp], [..]]."""
+        return [
+            [DocumentKind(k.strip()) for k in requirement.split("|") if k.strip()]
+            for requirement in self.required_documents.split(",")
+            if requirement.strip()
+        ]
 
     def __str__(self) -> str:
         return f"{self.fiscal_year}"

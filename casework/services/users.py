@@ -141,3 +141,39 @@ def revoke_tokens(session: Session, user: User) -> int:
     for token in tokens:
         token.revoked_at = clock.now()
     return len(tokens)
+
+
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    full_name: str,
+    role: str,
+    region_code: str | None,
+    active: bool,
+    email: str | None = None,
+) -> User:
+    """Change a staff account's name, e-mail, role, region and whether it may log in.
+
+    Rules: as for create_user (a known role; the region, when given, is a kabupaten/kota).
+    """
+    errors: dict[str, list[FieldMessage]] = {}
+    if not full_name.strip():
+        errors["full_name"] = [FieldMessage(N_("This field is required."))]
+    if role not in {r.value for r in Role}:
+        errors["role"] = [FieldMessage(N_("Unknown role %(role)s."), role=role)]
+    if region_code:
+        region = session.get(Region, region_code)
+        if region is None or region.level != RegionLevel.REGENCY:
+            errors["region_code"] = [
+                FieldMessage(N_("%(code)s is not a kabupaten/kota code."), code=region_code)
+            ]
+    if errors:
+        raise ValidationError(errors)
+    user.full_name = full_name.strip()
+    user.email = email or None
+    user.role = Role(role)
+    user.region_code = region_code or None
+    user.active = active
+    session.flush()
+    return user
