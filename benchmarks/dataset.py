@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Integer, String, func, insert, literal, select, update
+from sqlalchemy import Integer, String, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from casework import clock
@@ -116,7 +116,11 @@ class CaseFactory:
         self.regency_code = village.regency_code
         self.caseworker_id = staff.caseworker_id
         self._serials = itertools.count(0)
-        self._numbers = itertools.count(1)
+        self._last_number = 0
+
+    def _next_number(self) -> str:
+        self._last_number += 1
+        return f"{PROGRAM_CODE}-{self.fiscal_year}-{self._last_number:06d}"
 
     def insert_submitted(self, session: Session, count: int) -> list[int]:
         """Insert ``count`` submitted cases (and their applicants); return their ids.
@@ -133,7 +137,7 @@ class CaseFactory:
         )
         rows = [
             {
-                "number": f"{PROGRAM_CODE}-{self.fiscal_year}-{next(self._numbers):06d}",
+                "number": self._next_number(),
                 "program_id": self.program_id,
                 "fiscal_year": self.fiscal_year,
                 "person_id": person_id,
@@ -200,27 +204,18 @@ class CaseFactory:
         )
 
     def _bump_sequence(self, session: Session) -> None:
-        last = session.scalar(
-            select(func.max(Case.number)).where(
-                Case.program_id == self.program_id, Case.fiscal_year == self.fiscal_year
-            )
-        )
-        value = int(last.rsplit("-", 1)[1]) if last else 0
-        changed = session.execute(
-            update(CaseNumberSequence)
-            .where(
+        """Keep the program's number sequence at the last number used, as open_case does."""
+        sequence = session.scalar(
+            select(CaseNumberSequence).where(
                 CaseNumberSequence.program_code == PROGRAM_CODE,
                 CaseNumberSequence.fiscal_year == self.fiscal_year,
             )
-            .values(last_value=value)
-        ).rowcount
-        if not changed:
-            session.add(
-                CaseNumberSequence(
-                    program_code=PROGRAM_CODE, fiscal_year=self.fiscal_year, last_value=value
-                )
-            )
-            session.flush()
+        )
+        if sequence is None:
+            sequence = CaseNumberSequence(program_code=PROGRAM_CODE, fiscal_year=self.fiscal_year)
+            session.add(sequence)
+        sequence.last_value = self._last_number
+        session.flush()
 
 
 def _insert_new(

@@ -1,7 +1,9 @@
 """The architecture checks itself (ARCHITECTURE.md, STYLE.md).
 
 - the domain (casework/, workflows/) never imports Flask or anything of the web stack;
-- only workflows/engine.py assigns ``state``, and only on a Case or its own _Token;
+- only the engine assigns ``state``: workflows/engine.py on a Case, on its own _Token or in
+  an UPDATE of the cases table, and its set-based half workflows/bulk.py (``advance_many``)
+  only in an UPDATE of the cases table;
 - every workflow definition is complete, and a broken one is refused.
 """
 
@@ -22,6 +24,7 @@ from workflows.programs import DEFINITIONS
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = ("casework", "workflows")
 ENGINE = ROOT / "workflows" / "engine.py"
+BULK = ROOT / "workflows" / "bulk.py"  # advance_many, re-exported by the engine
 
 
 def python_files(*packages: str) -> list[Path]:
@@ -127,13 +130,33 @@ def _where(path: Path, node: ast.AST) -> str:
 
 
 def test_nothing_outside_the_engine_assigns_a_state():
-    files = [p for p in python_files("casework", "workflows", "admin", "web") if p != ENGINE]
+    files = [
+        p for p in python_files("casework", "workflows", "admin", "web") if p not in (ENGINE, BULK)
+    ]
     found = [_where(p, node) for p in files for node, _ in state_assignments(parse(p))]
     assert found == []
 
 
+def _updates_the_cases_table(node: ast.AST) -> bool:
+    """``update(Case)…values(state=…)`` or ``update(_cases)…values(state=…)``."""
+    current: ast.AST = node
+    while isinstance(current, ast.Call | ast.Attribute):
+        if (
+            isinstance(current, ast.Call)
+            and isinstance(current.func, ast.Name)
+            and current.func.id == "update"
+        ):
+            first = current.args[0] if current.args else None
+            return isinstance(first, ast.Name) and first.id in ("Case", "_cases")
+        current = current.func if isinstance(current, ast.Call) else current.value
+    return False
+
+
 def _allowed_in_engine(node: ast.AST, parents: list[ast.AST]) -> bool:
-    """``self.state`` inside class _Token, or ``case.state`` where ``case`` is a Case."""
+    """``self.state`` inside class _Token, ``case.state`` where ``case`` is a Case, or an
+    UPDATE of the cases table."""
+    if _updates_the_cases_table(node):
+        return True
     if not isinstance(node, ast.Attribute) or not isinstance(node.value, ast.Name):
         return False
     name = node.value.id
@@ -157,6 +180,14 @@ def test_the_engine_assigns_state_only_on_a_case_or_its_token():
     wrong = [
         _where(ENGINE, node) for node, parents in places if not _allowed_in_engine(node, parents)
     ]
+    assert wrong == []
+
+
+def test_the_bulk_path_writes_state_only_in_an_update_of_the_cases_table():
+    if not BULK.exists():
+        pytest.skip("advance_many lives in workflows/engine.py")
+    places = list(state_assignments(parse(BULK)))
+    wrong = [_where(BULK, node) for node, _ in places if not _updates_the_cases_table(node)]
     assert wrong == []
 
 

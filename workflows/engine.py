@@ -11,19 +11,18 @@ small token, never the ORM row, and this module alone assigns ``Case.state``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import Integer, String, Text, insert, literal, select, update
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import Table, bindparam, insert, inspect, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from transitions import Machine, MachineError
 
 from casework import clock
 from casework.clock import WITA
 from casework.errors import (
-    DomainError,
     InvalidTransition,
     NotAllowed,
     NotFound,
@@ -31,7 +30,6 @@ from casework.errors import (
     field_error,
 )
 from casework.i18n import N_, Label
-from casework.models.base import UTCDateTime
 from casework.models.case import STATE_LABELS, Case, CaseEvent, CaseState
 from casework.models.user import User
 from casework.workdays import add_working_days, end_of_day_wita
@@ -96,11 +94,18 @@ def _action_label(definition: WorkflowDefinition, trigger: str) -> str:
     return Label(named[0].label) if named else trigger
 
 
+def transitions_for(
+    definition: WorkflowDefinition, state: str, regency_code: str | None, actor: User
+) -> list[TransitionDef]:
+    """Transitions the actor's role and region allow from ``state`` (guards not run)."""
+    if not actor.active or not actor.covers(regency_code):
+        return []
+    return [t for t in definition.transitions_from(state) if actor.role in t.roles]
+
+
 def permitted_transitions(case: Case, actor: User) -> list[TransitionDef]:
     """Transitions the actor's role and region allow from the case's state (guards not run)."""
-    if not actor.active or not actor.covers(case.regency_code):
-        return []
-    return [t for t in definition_for(case).transitions_from(case.state) if actor.role in t.roles]
+    return transitions_for(definition_for(case), case.state, case.regency_code, actor)
 
 
 def allowed_triggers(case: Case, actor: User) -> list[str]:
@@ -126,38 +131,121 @@ def start(case: Case) -> None:
     case.due_at = due_at_for(definition.state(case.state), case, now)
 
 
-def _check_actor(definition: WorkflowDefinition, case: Case, trigger: str, actor: User) -> None:
+def check_actor(
+    definition: WorkflowDefinition,
+    state: str,
+    regency_code: str | None,
+    trigger: str,
+    actor: User,
+) -> TransitionDef:
+    """The transition ``trigger`` fires from ``state`` if the actor may fire it there.
+
+    Checks in the order of ARCHITECTURE.md rule 1: the actor's account and region, the
+    role, then that the trigger leads anywhere from ``state``.
+    """
     if not actor.active:
         raise NotAllowed(N_("Your account is not active."))
-    if not actor.covers(case.regency_code):
+    if not actor.covers(regency_code):
         raise NotAllowed(N_("This case lies outside your region."))
     named = definition.transitions_named(trigger)
+    allowed = list(
+        dict.fromkeys(t.trigger for t in transitions_for(definition, state, regency_code, actor))
+    )
     if not named:
         raise InvalidTransition(
-            N_("Unknown action %(trigger)s."),
-            allowed_triggers=allowed_triggers(case, actor),
-            trigger=trigger,
+            N_("Unknown action %(trigger)s."), allowed_triggers=allowed, trigger=trigger
         )
-    here = definition.transition(trigger, case.state)
+    here = definition.transition(trigger, state)
     roles = here.roles if here is not None else frozenset().union(*(t.roles for t in named))
     if actor.role not in roles:
         raise NotAllowed(
             N_("Your role may not perform action %(trigger)s."),
             trigger=_action_label(definition, trigger),
         )
+    next_state(definition, state, trigger)
+    assert here is not None  # the Machine found the transition, so the definition has it
+    return here
 
 
-def _lock(session: Session, case: Case) -> Case:
-    """Reload the case under a row lock (PostgreSQL; SQLite serialises writers)."""
-    locked = session.execute(
-        select(Case)
-        .where(Case.id == case.id)
-        .with_for_update(of=Case)
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if locked is None:
+def require_reason(transition: TransitionDef, reason: str | None) -> str | None:
+    """The reason, stripped; ValidationError when the transition needs one and it is empty."""
+    reason = (reason or "").strip() or None
+    if transition.reason_required and reason is None:
+        raise field_error("reason", N_("A reason is required for this action."))
+    return reason
+
+
+# Columns of a case the engine writes besides what effects change.
+_CASE_COLUMNS = frozenset(c.key for c in Case.__mapper__.column_attrs)
+_cases = cast(Table, Case.__table__)
+_events = cast(Table, CaseEvent.__table__)
+
+
+# Prebuilt statements: the single-transition path runs them on the session's connection,
+# skipping statement construction and ORM execution overhead (see docs/benchmarks.md).
+_LOCK = (
+    select(_cases.c.state, _cases.c.version)
+    .where(_cases.c.id == bindparam("case_id"))
+    .with_for_update()
+)
+_MOVE = (
+    update(_cases)
+    .where(_cases.c.id == bindparam("case_id"), _cases.c.version == bindparam("old_version"))
+    .values(
+        state=bindparam("state"),
+        version=bindparam("version"),
+        state_entered_at=bindparam("state_entered_at"),
+        due_at=bindparam("due_at"),
+    )
+)
+_RECORD = insert(_events).returning(_events.c.id)
+
+
+def _lock(session: Session, case: Case) -> None:
+    """Lock the case's row (PostgreSQL; SQLite serialises writers) and refresh a stale object."""
+    row = session.connection().execute(_LOCK, {"case_id": case.id}).one_or_none()
+    if row is None:
         raise NotFound()
-    return locked
+    if (row.state, row.version) != (case.state, case.version):
+        session.refresh(case)
+
+
+def _pending_changes(case: Case) -> dict[str, object]:
+    """Column values changed on the object and not yet written (by effects, for instance)."""
+    state = inspect(case)
+    if not state.modified:
+        return {}
+    attrs = state.attrs
+    return {key: attrs[key].value for key in _CASE_COLUMNS if attrs[key].history.has_changes()}
+
+
+def _write(session: Session, case: Case, old_version: int, values: dict[str, object]) -> None:
+    """One UPDATE guarded by the version; the object is then in step with its row."""
+    values = {**_pending_changes(case), **values, "version": old_version + 1}
+    connection = session.connection()
+    if values.keys() == {"state", "state_entered_at", "due_at", "version"}:
+        result = connection.execute(
+            _MOVE, {"case_id": case.id, "old_version": old_version, **values}
+        )
+    else:
+        result = connection.execute(
+            update(_cases)
+            .where(_cases.c.id == case.id, _cases.c.version == old_version)
+            .values(values)
+        )
+    if result.rowcount != 1:
+        raise VersionConflict(N_("The case was changed by someone else. Reload it and try again."))
+    for key, value in values.items():
+        set_committed_value(case, key, value)
+
+
+def _record_event(session: Session, **values: object) -> CaseEvent:
+    """Insert the event with one statement and attach it to the session without a reload."""
+    event_id = session.connection().execute(_RECORD, values).scalar_one()
+    event = CaseEvent(id=event_id, **values)
+    make_transient_to_detached(event)
+    session.add(event)
+    return event
 
 
 def advance(
@@ -175,47 +263,36 @@ def advance(
     VersionConflict, and writes nothing when it does.
     """
     definition = definition_for(case)
-    case = _lock(session, case)
-    _check_actor(definition, case, trigger, actor)
-    dest = next_state(definition, case.state, trigger)
-    transition = definition.transition(trigger, case.state)
-    assert transition is not None  # next_state succeeded, so the definition has it
-    reason = (reason or "").strip() or None
-    if transition.reason_required and reason is None:
-        raise field_error("reason", N_("A reason is required for this action."))
+    _lock(session, case)
+    source = case.state
+    transition = check_actor(definition, source, case.regency_code, trigger, actor)
+    dest = transition.dest.value
+    reason = require_reason(transition, reason)
     now = clock.now()
-    ctx = TransitionContext(
-        session=session,
-        case=case,
-        actor=actor,
-        rules=case.program.rules_for(case.fiscal_year),
-        now=now,
-        reason=reason,
-    )
+    ctx = None
+    if transition.guards or transition.effects:
+        rules = case.program.rules_for(case.fiscal_year)
+        ctx = TransitionContext(session, case, actor, rules, now, reason)
     for guard in transition.guards:
-        GUARDS[guard](ctx)
-    if expected_version is not None and expected_version != case.version:
+        GUARDS[guard](ctx)  # type: ignore[arg-type]
+    old_version = case.version
+    if expected_version is not None and expected_version != old_version:
         raise VersionConflict(
             N_(
                 "The case was changed by someone else (version %(current)s, you had "
                 "%(expected)s). Reload it and try again."
             ),
-            current=case.version,
+            current=old_version,
             expected=expected_version,
         )
-    source = case.state
-    case.state = dest
-    case.state_entered_at = now
-    case.due_at = due_at_for(definition.state(dest), case, now)
-    for effect in transition.effects:
-        EFFECTS[effect](ctx)
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise VersionConflict(
-            N_("The case was changed by someone else. Reload it and try again.")
-        ) from exc
-    event = CaseEvent(
+    if transition.effects:
+        case.state = dest  # effects see the state the case is entering
+        for effect in transition.effects:
+            EFFECTS[effect](ctx)  # type: ignore[arg-type]
+    due = due_at_for(definition.state(dest), case, now)
+    _write(session, case, old_version, {"state": dest, "state_entered_at": now, "due_at": due})
+    return _record_event(
+        session,
         case_id=case.id,
         trigger=trigger,
         from_state=source,
@@ -223,166 +300,8 @@ def advance(
         actor_id=actor.id,
         reason=reason,
         at=now,
-        case_version=case.version,
+        case_version=old_version + 1,
     )
-    session.add(event)
-    session.flush()
-    return event
-
-
-@dataclass
-class BulkResult:
-    """What ``advance_many`` did: the ids moved and, per id left alone, why."""
-
-    moved: list[int] = field(default_factory=list)
-    refused: dict[int, DomainError] = field(default_factory=dict)
-
-
-def advance_many(
-    session: Session,
-    case_ids: Iterable[int],
-    trigger: str,
-    *,
-    actor: User,
-    reason: str | None = None,
-) -> BulkResult:
-    """Fire ``trigger`` on many cases; set-based when the transition has no guard or effect.
-
-    Each case is checked as ``advance`` would check it; cases that fail are reported in
-    ``refused`` and left untouched, the others move together in the caller's transaction.
-    """
-    ids = sorted(set(case_ids))
-    result = BulkResult()
-    reason = (reason or "").strip() or None
-    cases = _load_for_update(session, ids)
-    for missing in sorted(set(ids) - {c.id for c in cases}):
-        result.refused[missing] = NotFound()
-    fast: dict[tuple[str, str, str], list[Case]] = {}
-    for case in cases:
-        try:
-            definition = definition_for(case)
-            _check_actor(definition, case, trigger, actor)
-            next_state(definition, case.state, trigger)
-            transition = definition.transition(trigger, case.state)
-            assert transition is not None
-            if transition.reason_required and reason is None:
-                raise field_error("reason", N_("A reason is required for this action."))
-        except DomainError as exc:
-            result.refused[case.id] = exc
-            continue
-        if transition.guards or transition.effects:
-            _advance_one_in_bulk(session, case, trigger, actor, reason, result)
-        else:
-            fast.setdefault((definition.key, case.state, transition.dest.value), []).append(case)
-    for (key, source, dest), group in fast.items():
-        group_ids = [c.id for c in group]  # read before _move_set expires the rows
-        _move_set(session, DEFINITIONS[key], group, source, dest, trigger, actor, reason)
-        result.moved.extend(group_ids)
-    result.moved.sort()
-    return result
-
-
-def _load_for_update(session: Session, ids: Sequence[int]) -> list[Case]:
-    cases: list[Case] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        cases.extend(
-            session.scalars(
-                select(Case)
-                .where(Case.id.in_(chunk))
-                .order_by(Case.id)
-                .with_for_update(of=Case)
-                .execution_options(populate_existing=True)
-            )
-        )
-    return cases
-
-
-def _advance_one_in_bulk(
-    session: Session,
-    case: Case,
-    trigger: str,
-    actor: User,
-    reason: str | None,
-    result: BulkResult,
-) -> None:
-    savepoint = session.begin_nested()
-    try:
-        advance(session, case, trigger, actor=actor, reason=reason)
-    except DomainError as exc:
-        savepoint.rollback()
-        result.refused[case.id] = exc
-        return
-    savepoint.commit()
-    result.moved.append(case.id)
-
-
-def _move_set(
-    session: Session,
-    definition: WorkflowDefinition,
-    cases: list[Case],
-    source: str,
-    dest: str,
-    trigger: str,
-    actor: User,
-    reason: str | None,
-) -> None:
-    """One UPDATE and one INSERT … SELECT per chunk: the guard-free bulk path."""
-    now = clock.now()
-    sample = cases[0]
-    due = due_at_for(definition.state(dest), sample, now)
-    fixed_date = definition.state(dest).due_rule is not None
-    for start in range(0, len(cases), 500):
-        chunk = cases[start : start + 500]
-        ids = [c.id for c in chunk]
-        values: dict[str, object] = {
-            "state": dest,
-            "version": Case.version + 1,
-            "state_entered_at": now,
-            "due_at": due,
-        }
-        if fixed_date:
-            values.pop("due_at")
-        session.execute(
-            update(Case)
-            .where(Case.id.in_(ids), Case.state == source)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if fixed_date:
-            for case in chunk:
-                session.execute(
-                    update(Case)
-                    .where(Case.id == case.id)
-                    .values(due_at=due_at_for(definition.state(dest), case, now))
-                    .execution_options(synchronize_session=False)
-                )
-        session.execute(
-            insert(CaseEvent).from_select(
-                [
-                    "case_id",
-                    "trigger",
-                    "from_state",
-                    "to_state",
-                    "actor_id",
-                    "reason",
-                    "at",
-                    "case_version",
-                ],
-                select(
-                    Case.id,
-                    literal(trigger, String),
-                    literal(source, String),
-                    literal(dest, String),
-                    literal(actor.id, Integer),
-                    literal(reason, Text),
-                    literal(now, UTCDateTime()),
-                    Case.version,
-                ).where(Case.id.in_(ids)),
-            )
-        )
-    for case in cases:
-        session.expire(case)
 
 
 def replay(definition: WorkflowDefinition, events: Iterable[CaseEvent]) -> str:
@@ -399,3 +318,18 @@ def replay(definition: WorkflowDefinition, events: Iterable[CaseEvent]) -> str:
                 N_("The event log is inconsistent at event %(id)s."), id=event.id
             )
     return state
+
+
+# The set-based twin lives in its own module; it is part of this module's interface.
+from workflows.bulk import BulkResult, advance_many  # noqa: E402
+
+__all__ = [
+    "BulkResult",
+    "advance",
+    "advance_many",
+    "allowed_triggers",
+    "definition_for",
+    "permitted_transitions",
+    "replay",
+    "start",
+]
