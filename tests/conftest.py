@@ -37,20 +37,32 @@ def _database_url(tmp_dir: Path) -> str:
     return choice
 
 
-def _reset_postgres(url: str) -> None:
+def _admin_execute(url: str, statement: str) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(statement))
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite: a new file. PostgreSQL: a new database for this run, dropped at the end, so
+    runs side by side (two developers, two checkouts) never reset each other's schema."""
     url = _database_url(tmp_path_factory.mktemp("db"))
-    if make_url(url).get_backend_name() == "postgresql":
-        _reset_postgres(url)
-    return url
+    if make_url(url).get_backend_name() != "postgresql":
+        yield url
+        return
+    base = make_url(url)
+    name = f"{base.database}_{os.getpid()}"
+    _admin_execute(url, f'DROP DATABASE IF EXISTS "{name}"')
+    _admin_execute(url, f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        db.session.remove()
+        if db.engine is not None:
+            db.engine.dispose()
+        _admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +83,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         }
     )
     with flask_app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
         with db.unit_of_work() as session:
             load_regions(session, ROOT / "data" / "regions")
             ensure_reference_data(session)

@@ -1,4 +1,4 @@
-"""Committed fixtures and workers for the race tests (importable by spawned processes).
+"""Committed data for the race tests: made, committed, and removed again afterwards.
 
 The race tests need data other connections can see, so they commit it: everything is made
 under a fiscal year no other test uses and removed again by ``remove``.
