@@ -19,6 +19,7 @@ REVIEW_STATES = (
     S.FIELD_ASSESSMENT,
     S.RECOMMENDED,
     S.POKIR_REVIEW,
+    S.APPROVED,
 )
 
 STATES = (
@@ -29,6 +30,7 @@ STATES = (
     StateDef(S.FIELD_ASSESSMENT, sla_days=15),
     StateDef(S.RECOMMENDED, sla_days=10),
     StateDef(S.POKIR_REVIEW, sla_days=30),
+    StateDef(S.APPROVED, sla_days=20),
     StateDef(S.DECREED, sla_days=10),
     StateDef(S.PROCUREMENT, sla_days=60),
     StateDef(S.DELIVERED, sla_days=5),
@@ -99,7 +101,14 @@ def standard_definition(
             _roles(R.MANAGER),
             N_("Send to pokir review"),
         ),
-        t("decree", (S.POKIR_REVIEW,), S.DECREED, _roles(R.MANAGER), N_("Fix in decree (SK)")),
+        t(
+            "approve",
+            (S.POKIR_REVIEW,),
+            S.APPROVED,
+            _roles(R.MANAGER),
+            N_("Approve (commit pokir quota and budget)"),
+        ),
+        t("decree", (S.APPROVED,), S.DECREED, _roles(R.MANAGER), N_("Fix in decree (SK)")),
         t(
             "start_procurement",
             (S.DECREED,),

@@ -34,6 +34,7 @@ class CaseState(enum.StrEnum):
     FIELD_ASSESSMENT = "field_assessment"
     RECOMMENDED = "recommended"
     POKIR_REVIEW = "pokir_review"
+    APPROVED = "approved"
     DECREED = "decreed"
     PROCUREMENT = "procurement"
     DELIVERED = "delivered"
@@ -54,6 +55,7 @@ STATE_LABELS = {
     CaseState.FIELD_ASSESSMENT: N_("Field assessment"),
     CaseState.RECOMMENDED: N_("Recommended"),
     CaseState.POKIR_REVIEW: N_("Pokir review"),
+    CaseState.APPROVED: N_("Approved (awaiting decree)"),
     CaseState.DECREED: N_("Decreed"),
     CaseState.PROCUREMENT: N_("Procurement"),
     CaseState.DELIVERED: N_("Delivered"),

@@ -48,6 +48,7 @@ HAPPY_PATH: tuple[tuple[str, CaseState], ...] = (
     ("confirm_dtsen", S.FIELD_ASSESSMENT),
     ("recommend", S.RECOMMENDED),
     ("send_to_pokir_review", S.POKIR_REVIEW),
+    ("approve", S.APPROVED),
     ("decree", S.DECREED),
     ("start_procurement", S.PROCUREMENT),
     ("record_delivery", S.DELIVERED),

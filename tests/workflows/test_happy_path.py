@@ -22,9 +22,9 @@ def test_wrse_case_travels_from_draft_to_closed_with_one_event_per_step(session,
     ).all()
     assert case.state == CaseState.CLOSED
     assert [e.to_state for e in events][-1] == "closed"
-    assert len(events) == 12
+    assert len(events) == 13
     assert replay(definition_for(case), events) == case.state
-    assert case.version == 13
+    assert case.version == 14
 
 
 def test_kube_case_reaches_recommended_with_the_assessed_amount(session, users, store):
@@ -35,13 +35,13 @@ def test_kube_case_reaches_recommended_with_the_assessed_amount(session, users, 
 
 
 @pytest.mark.parametrize("program_code", ["KUBE", "WRSE", "UEP"])
-def test_every_program_follows_the_same_twelve_steps_to_closed(session, users, store, program_code):
+def test_every_program_follows_the_same_thirteen_steps_to_closed(session, users, store, program_code):
     case = factories.case_in_state(session, users, store, CaseState.CLOSED, program_code)
 
     events = list(case.events)
     assert [(e.trigger, e.to_state) for e in events] == [(t, s.value) for t, s in HAPPY_PATH]
     assert [e.from_state for e in events] == ["draft"] + [s.value for _, s in HAPPY_PATH[:-1]]
-    assert [e.case_version for e in events] == list(range(2, 14))
+    assert [e.case_version for e in events] == list(range(2, 15))
     assert allowed_triggers(case, users["manager"]) == []
 
 

@@ -32,7 +32,7 @@ from workflows.engine import advance, definition_for, replay
 from workflows.programs import DEFINITIONS
 
 ALL_TRIGGERS = sorted({t for d in DEFINITIONS.values() for t in d.triggers})
-BOGUS_TRIGGERS = ["approve", "to_closed", "state", "", "SUBMIT", "close "]
+BOGUS_TRIGGERS = ["authorise", "to_closed", "state", "", "SUBMIT", "close "]
 STAFF = [
     "admin",
     "manager",

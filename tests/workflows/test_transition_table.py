@@ -27,6 +27,7 @@ TRIGGERS = (
     "confirm_dtsen",
     "recommend",
     "send_to_pokir_review",
+    "approve",
     "decree",
     "start_procurement",
     "record_delivery",
@@ -64,10 +65,14 @@ TABLE: dict[tuple[str, str], str] = {
     ("recommended", "return_for_revision"): "returned",
     ("recommended", "reject"): "rejected",
     ("recommended", "cancel"): "cancelled",
-    ("pokir_review", "decree"): "decreed",
+    ("pokir_review", "approve"): "approved",
     ("pokir_review", "return_for_revision"): "returned",
     ("pokir_review", "reject"): "rejected",
     ("pokir_review", "cancel"): "cancelled",
+    ("approved", "decree"): "decreed",
+    ("approved", "return_for_revision"): "returned",
+    ("approved", "reject"): "rejected",
+    ("approved", "cancel"): "cancelled",
     ("decreed", "start_procurement"): "procurement",
     ("procurement", "record_delivery"): "delivered",
     ("delivered", "await_usage_report"): "awaiting_report",
@@ -89,6 +94,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "confirm_dtsen": frozenset({V, M}),
     "recommend": frozenset({V, M}),
     "send_to_pokir_review": frozenset({M}),
+    "approve": frozenset({M}),
     "decree": frozenset({M}),
     "start_procurement": frozenset({F, M}),
     "record_delivery": frozenset({C, F, M}),
@@ -183,7 +189,7 @@ def test_the_engine_follows_the_transition_table(world, cases_at, program_code, 
 
 
 @pytest.mark.parametrize("program_code", PROGRAMS)
-@pytest.mark.parametrize("trigger", ["approve", "to_closed", "", "SUBMIT"])
+@pytest.mark.parametrize("trigger", ["authorise", "to_closed", "", "SUBMIT"])
 def test_an_unknown_trigger_is_refused_and_lists_what_the_actor_may_do(
     world, cases_at, program_code, trigger
 ):
