@@ -35,7 +35,9 @@ def test_kube_case_reaches_recommended_with_the_assessed_amount(session, users, 
 
 
 @pytest.mark.parametrize("program_code", ["KUBE", "WRSE", "UEP"])
-def test_every_program_follows_the_same_thirteen_steps_to_closed(session, users, store, program_code):
+def test_every_program_follows_the_same_thirteen_steps_to_closed(
+    session, users, store, program_code
+):
     case = factories.case_in_state(session, users, store, CaseState.CLOSED, program_code)
 
     events = list(case.events)
