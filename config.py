@@ -41,6 +41,17 @@ class Config:
     API_PAGE_SIZE_MAX = 100
     API_TOKEN_DAYS = _env_int("BERDAYA_API_TOKEN_DAYS", 365)
     SQL_ECHO = False
+    SMTP_HOST = os.environ.get("BERDAYA_SMTP_HOST", "")
+    SMTP_PORT = _env_int("BERDAYA_SMTP_PORT", 25)
+    SMTP_USER = os.environ.get("BERDAYA_SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("BERDAYA_SMTP_PASSWORD", "")
+    SMTP_STARTTLS = os.environ.get("BERDAYA_SMTP_STARTTLS", "0") == "1"
+    SMTP_FROM = os.environ.get("BERDAYA_SMTP_FROM", "berdaya@dinsos.kaltimprov.go.id")
+    DUE_SOON_DAYS = _env_int("BERDAYA_DUE_SOON_DAYS", 2)
+    ESCALATION_DAYS = _env_int("BERDAYA_ESCALATION_DAYS", 3)
+    REPORT_REMINDER_DAYS = _env_int("BERDAYA_REPORT_REMINDER_DAYS", 10)
+    SCHEDULER_DELIVER_SECONDS = _env_int("BERDAYA_SCHEDULER_DELIVER_SECONDS", 60)
+    SCHEDULER_LEASE_SECONDS = _env_int("BERDAYA_SCHEDULER_LEASE_SECONDS", 90)
 
 
 class DevConfig(Config):

@@ -1,11 +1,21 @@
-"""The landing page: the user's visible cases counted by state and program, and the late ones."""
+"""The landing page.
+
+Managers and administrators land on the overdue dashboard: cases by kabupaten/kota and
+state, the ageing of deadlines, each assignee's workload, and cases per program and fiscal
+year, every number a link to the case list filtered to exactly that set. The DPRD liaison
+sees the same aggregates without links (the case list is closed to her) and without the
+workload table (staff names and their backlog are not the legislature's to see). Everybody
+else keeps the simple table of their visible cases by state and program.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_admin import AdminIndexView, expose
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from admin.case_columns import state_label
@@ -13,8 +23,18 @@ from admin.filters import overdue_clause
 from admin.security import ALL_ROLES, RoleGate, require_actor
 from casework.models.case import STATE_LABELS, Case
 from casework.models.program import Program
-from casework.models.user import User
+from casework.models.user import Role, User
+from casework.services.overdue import (
+    AGEING_LABELS,
+    UNASSIGNED,
+    Ageing,
+    OverdueDashboard,
+    overdue_dashboard,
+)
 from web.db import db
+
+OVERDUE_DASHBOARD_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.DPRD_LIAISON})
+CaseLink = Callable[..., str]
 
 
 @dataclass
@@ -60,6 +80,31 @@ def count_cases(user: User) -> Counts:
     return counts
 
 
+def _chart(title: str, labels: list[str], values: list[int], links: list[str] | None) -> Any:
+    """What static/dashboard.js needs to draw one bar chart (read from a data attribute)."""
+    return {"title": title, "labels": labels, "values": values, "links": links or []}
+
+
+def ageing_chart(board: OverdueDashboard, link: CaseLink | None) -> Any:
+    buckets = list(Ageing)
+    return _chart(
+        gettext("Deadlines of open cases"),
+        [gettext(AGEING_LABELS[b]) for b in buckets],
+        [board.ageing[b] for b in buckets],
+        [link(ageing=b.value) for b in buckets] if link else None,
+    )
+
+
+def state_chart(board: OverdueDashboard, link: CaseLink | None) -> Any:
+    counts = board.by_regency_state
+    return _chart(
+        gettext("Cases by state"),
+        [state_label(s) for s in counts.states],
+        [counts.by_state(s) for s in counts.states],
+        [link(state=s) for s in counts.states] if link else None,
+    )
+
+
 class DashboardView(RoleGate, AdminIndexView):
     view_roles = ALL_ROLES
 
@@ -67,14 +112,35 @@ class DashboardView(RoleGate, AdminIndexView):
         super().__init__(**kwargs)
         self.case_view = case_view
 
+    def _case_link(self) -> CaseLink | None:
+        links = self.case_view is not None and self.case_view.is_accessible()
+        return self.case_view.list_url if links else None
+
     @expose("/")
     def index(self) -> Any:
         user = require_actor()
-        links = self.case_view is not None and self.case_view.is_accessible()
+        link = self._case_link()
+        if user.role in OVERDUE_DASHBOARD_ROLES:
+            return self._overdue_page(user, link)
         return self.render(
             "admin/dashboard.html",
             counts=count_cases(user),
             user=user,
             state_label=state_label,
-            case_link=self.case_view.list_url if links else None,
+            case_link=link,
+        )
+
+    def _overdue_page(self, user: User, link: CaseLink | None) -> Any:
+        board = overdue_dashboard(db.current(), user)
+        return self.render(
+            "admin/dashboard.html",
+            board=board,
+            user=user,
+            state_label=state_label,
+            case_link=link,
+            show_workload=user.sees_personal_data,
+            ageing_labels=AGEING_LABELS,
+            due_soon=Ageing.DUE_SOON,
+            unassigned=UNASSIGNED,
+            charts=[ageing_chart(board, link), state_chart(board, link)],
         )

@@ -12,24 +12,25 @@ from sqlalchemy import select
 
 from admin.security import actor
 from casework import clock
-from casework.models.case import STATE_LABELS, Case, CaseState
+from casework.models.case import STATE_LABELS, Case
 from casework.models.program import Program
 from casework.models.region import Region, RegionLevel
 from casework.models.user import User
+from casework.services.overdue import (
+    AGEING_LABELS,
+    FINAL_STATES,
+    UNASSIGNED,
+    Ageing,
+    ageing_bounds,
+    ageing_clause,
+    not_overdue_clause,
+    open_clause,
+    overdue_clause,
+)
 from web.db import db
 
-# States in which a case can no longer be late.
-FINAL_STATES = (
-    CaseState.CLOSED.value,
-    CaseState.NON_COMPLIANT.value,
-    CaseState.REJECTED.value,
-    CaseState.CANCELLED.value,
-)
-
-
-def overdue_clause() -> Any:
-    """Cases whose deadline has passed and that are still open."""
-    return Case.due_at.is_not(None) & (Case.due_at < clock.now()) & Case.state.not_in(FINAL_STATES)
+# Re-exported: the overdue rule lives with the dashboard's queries in the domain.
+__all__ = ["FINAL_STATES", "case_filters", "overdue_clause"]
 
 
 def state_options() -> list[tuple[str, str]]:
@@ -54,7 +55,12 @@ def assignee_options() -> list[tuple[str, str]]:
     user = actor()
     if user is not None and user.region_code is not None:
         stmt = stmt.where((User.region_code == user.region_code) | User.region_code.is_(None))
-    return [(str(uid), name) for uid, name in db.session.execute(stmt.order_by(User.full_name))]
+    rows = db.session.execute(stmt.order_by(User.full_name))
+    return [(UNASSIGNED, gettext("Unassigned"))] + [(str(uid), name) for uid, name in rows]
+
+
+def ageing_options() -> list[tuple[str, str]]:
+    return [(bucket.value, gettext(label)) for bucket, label in AGEING_LABELS.items()]
 
 
 def year_options() -> list[tuple[str, str]]:
@@ -81,27 +87,100 @@ class KeyedEqual(FilterEqual):
         return self._cast(value)
 
 
-class OverdueFilter(BaseSQLAFilter):
+class YesNoFilter(BaseSQLAFilter):
+    """A yes/no filter on a clause of the domain (``clause()``: the "yes" set)."""
+
+    key = ""
+
+    def __init__(self, name: Any) -> None:
+        super().__init__(
+            Case.due_at, name, options=lambda: [("1", gettext("Yes")), ("0", gettext("No"))]
+        )
+
+    def clause(self) -> Any:
+        raise NotImplementedError
+
+    def opposite(self) -> Any:
+        return ~self.clause()
+
+    def get_options(self, view: Any) -> Any:
+        return super().get_options(view) if has_request_context() else None
+
+    def clean(self, value: Any) -> str:
+        if value not in ("0", "1"):
+            raise ValueError(value)
+        return str(value)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(self.clause() if value == "1" else self.opposite())
+
+    def operation(self) -> Any:
+        return _l("is")
+
+
+class OverdueFilter(YesNoFilter):
     """Overdue: yes (deadline passed, still open) or no."""
 
     key = "overdue"
 
     def __init__(self) -> None:
-        super().__init__(
-            Case.due_at,
-            _l("Overdue"),
-            options=lambda: [("1", gettext("Yes")), ("0", gettext("No"))],
-        )
+        super().__init__(_l("Overdue"))
+
+    def clause(self) -> Any:
+        return overdue_clause()
+
+    def opposite(self) -> Any:
+        return not_overdue_clause()
+
+
+class OpenFilter(YesNoFilter):
+    """Open: not closed, non-compliant, rejected or cancelled."""
+
+    key = "open"
+
+    def __init__(self) -> None:
+        super().__init__(_l("Open"))
+
+    def clause(self) -> Any:
+        return open_clause()
+
+
+class AgeingFilter(BaseSQLAFilter):
+    """Ageing of the deadline: due soon, or overdue by 1–5, 6–20, more than 20 working days."""
+
+    key = "ageing"
+
+    def __init__(self) -> None:
+        super().__init__(Case.due_at, _l("Deadline"), options=ageing_options)
 
     def get_options(self, view: Any) -> Any:
         return super().get_options(view) if has_request_context() else None
 
+    def clean(self, value: Any) -> Ageing:
+        return Ageing(value)
+
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        clause = overdue_clause()
-        return query.filter(clause if value == "1" else ~clause)
+        return query.filter(ageing_clause(Ageing(value), ageing_bounds(db.current())))
 
     def operation(self) -> Any:
         return _l("is")
+
+
+class AssigneeFilter(KeyedEqual):
+    """The assignee by user id, or ``none``: cases nobody is assigned to."""
+
+    def __init__(self) -> None:
+        super().__init__(Case.assignee_id, _l("Assignee"), "assignee", assignee_options)
+
+    def clean(self, value: Any) -> str:
+        if value != UNASSIGNED and not str(value).isdigit():
+            raise ValueError(value)
+        return str(value)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        if value == UNASSIGNED:
+            return query.filter(Case.assignee_id.is_(None))
+        return query.filter(Case.assignee_id == int(value))
 
 
 def case_filters() -> list[BaseSQLAFilter]:
@@ -111,6 +190,8 @@ def case_filters() -> list[BaseSQLAFilter]:
         KeyedEqual(Case.state, _l("State"), "state", state_options),
         KeyedEqual(Case.regency_code, _l("Kabupaten/kota"), "regency", regency_options),
         OverdueFilter(),
-        KeyedEqual(Case.assignee_id, _l("Assignee"), "assignee", assignee_options, int),
+        AssigneeFilter(),
         KeyedEqual(Case.fiscal_year, _l("Fiscal year"), "year", year_options, int),
+        AgeingFilter(),
+        OpenFilter(),
     ]

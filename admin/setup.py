@@ -12,9 +12,16 @@ from flask_babel import lazy_gettext as _l
 from admin.cases import CaseView
 from admin.config_views import BusinessTypeView, ProgramView, RegionView, UserView
 from admin.dashboard import DashboardView
+from admin.disbursement import add_disbursement_views
+from admin.followup import MonitoringVisitView, UsageReportView
+from admin.notifications import DayOffView, InboxView, SlaOverrideView
 from admin.registry import GroupView, PersonView
+from admin.reports import ReportView
 from admin.workflow_view import WorkflowView
+from casework.models.calendar import DayOff, SlaOverride
 from casework.models.case import Case
+from casework.models.followup import MonitoringVisit, UsageReport
+from casework.models.notification import InboxMessage
 from casework.models.person import Group, Person
 from casework.models.program import BusinessType, Program
 from casework.models.region import Region
@@ -35,9 +42,26 @@ def build_admin(app: Flask) -> Admin:
         translations_path=str(ROOT / "translations"),
     )
     admin.add_view(cases)
+    admin.add_view(InboxView(InboxMessage, name=_l("Inbox"), endpoint="inbox"))
     registry = _l("Registry")
     admin.add_view(PersonView(Person, name=_l("Persons"), endpoint="person", category=registry))
     admin.add_view(GroupView(Group, name=_l("KUBE groups"), endpoint="group", category=registry))
+    followup = _l("Follow-up")
+    admin.add_view(
+        UsageReportView(
+            UsageReport, name=_l("Usage reports"), endpoint="usagereport", category=followup
+        )
+    )
+    admin.add_view(
+        MonitoringVisitView(
+            MonitoringVisit,
+            name=_l("Monitoring visits"),
+            endpoint="monitoringvisit",
+            category=followup,
+        )
+    )
+    admin.add_view(ReportView(name=_l("Reports"), endpoint="report"))
+    add_disbursement_views(admin)
     settings = _l("Settings")
     admin.add_view(ProgramView(Program, name=_l("Programs"), endpoint="program"))
     admin.add_view(
@@ -46,7 +70,44 @@ def build_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(WorkflowView(name=_l("Workflows"), endpoint="workflow", category=settings))
+    admin.add_view(
+        DayOffView(DayOff, name=_l("Extra days off"), endpoint="dayoff", category=settings)
+    )
+    admin.add_view(
+        SlaOverrideView(
+            SlaOverride, name=_l("Deadlines per program"), endpoint="slaoverride", category=settings
+        )
+    )
     admin.add_view(UserView(User, name=_l("Users"), endpoint="user", category=settings))
     admin.add_view(RegionView(Region, name=_l("Regions"), endpoint="region", category=settings))
+    _add_pokir_views(admin)
     app.context_processor(lambda: {"role_labels": ROLE_LABELS})
     return admin
+
+
+def _add_pokir_views(admin: Admin) -> None:
+    """Pokir register and budget (admin/pokir.py)."""
+    from admin.pokir import (
+        BudgetLineView,
+        CommitmentView,
+        DprdMemberView,
+        PokirLineView,
+        YearEndView,
+    )
+    from casework.models.budget import BudgetLine, Commitment
+    from casework.models.pokir import DprdMember, PokirLine
+
+    pokir = _l("Pokir and budget")
+    admin.add_view(
+        PokirLineView(PokirLine, name=_l("Pokir lines"), endpoint="pokirline", category=pokir)
+    )
+    admin.add_view(
+        DprdMemberView(DprdMember, name=_l("DPRD members"), endpoint="dprdmember", category=pokir)
+    )
+    admin.add_view(
+        BudgetLineView(BudgetLine, name=_l("Budget lines"), endpoint="budgetline", category=pokir)
+    )
+    admin.add_view(
+        CommitmentView(Commitment, name=_l("Commitments"), endpoint="commitment", category=pokir)
+    )
+    admin.add_view(YearEndView(name=_l("Year end"), endpoint="yearend", category=pokir))

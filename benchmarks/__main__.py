@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.dashboard import measure_dashboard
 from benchmarks.dataset import CaseFactory, build_app, make_staff
+from benchmarks.decree import measure_decree
 from benchmarks.measure import Comparison, Run, Series
 from benchmarks.profiling import profile_engine_single, statements_per_transition
 from benchmarks.report import (
@@ -33,6 +35,7 @@ from benchmarks.scenarios import (
     raw_bulk,
     raw_single,
 )
+from benchmarks.sweep import measure_sweep
 from web.db import db
 
 SINGLE_GOAL = 3_000.0
@@ -55,7 +58,24 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="print a cProfile of single transitions"
     )
+    parser.add_argument(
+        "--dashboard",
+        type=int,
+        help="cases for the dashboard bench (100000; quick: 10000; 0: skip)",
+    )
+    parser.add_argument(
+        "--decree", type=int, default=1_500, help="cases in the decree bench (1500; 0: skip)"
+    )
+    parser.add_argument(
+        "--sweep",
+        type=int,
+        help="open cases for the deadline sweep (100000; quick: 10000; 0: skip)",
+    )
     args = parser.parse_args(argv)
+    if args.dashboard is None:
+        args.dashboard = 10_000 if args.quick else 100_000
+    if args.sweep is None:
+        args.sweep = 10_000 if args.quick else 100_000
     args.runs = args.runs or (3 if args.quick else 5)
     args.single = args.single or (300 if args.quick else 3_000)
     args.bulk = args.bulk or (1_000 if args.quick else 10_000)
@@ -143,9 +163,22 @@ def run(args: argparse.Namespace, command: str, directory: Path) -> None:
         print("  " + ", ".join(f"{n:g} {kind}" for kind, n in statements.items()))
         if args.profile:
             print(profile_engine_single(bench, args.single))
+        # the sweep first: it deletes its cases again, the dashboard's stay
+        sweep = measure_sweep(bench, args.sweep, args.runs) if args.sweep else None
+        if sweep:
+            print("\n" + "\n".join(sweep.lines()))
+        dashboard = measure_dashboard(bench, args.dashboard, args.runs) if args.dashboard else None
+        if dashboard:
+            print("\n" + "\n".join(dashboard.lines()))
+        decree = measure_decree(bench, args.decree, args.runs) if args.decree else None
+        if decree:
+            print("\n" + "\n".join(decree.lines()))
         if args.write_docs:
             settings = Settings(command, args.single, args.bulk, args.runs)
             text = docs_text(comparisons, statements, machine, settings, datetime.now(UTC))
+            text += sweep.markdown() if sweep else ""
+            text += dashboard.markdown() if dashboard else ""
+            text += decree.markdown() if decree else ""
             print(f"\nWrote {write_docs(text)}")
         assert db.engine is not None
         db.engine.dispose()

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = ("casework", "workflows")
 ENGINE = ROOT / "workflows" / "engine.py"
 BULK = ROOT / "workflows" / "bulk.py"  # advance_many, re-exported by the engine
+RECORDS = ROOT / "workflows" / "records.py"  # advance_record: pokir lines and other records
 
 
 def python_files(*packages: str) -> list[Path]:
@@ -52,8 +53,10 @@ def imported_modules(tree: ast.Module) -> Iterator[str]:
 
 
 def is_web(module: str) -> bool:
+    # Jinja2 alone is a template engine, not the web stack: the domain renders emails and
+    # letters with it (ARCHITECTURE.md puts letters and reminders in casework/).
     top = module.split(".")[0]
-    return top in ("flask", "werkzeug", "jinja2", "wtforms", "web", "admin") or top.startswith(
+    return top in ("flask", "werkzeug", "wtforms", "web", "admin") or top.startswith(
         "flask_"
     )
 
@@ -131,7 +134,9 @@ def _where(path: Path, node: ast.AST) -> str:
 
 def test_nothing_outside_the_engine_assigns_a_state():
     files = [
-        p for p in python_files("casework", "workflows", "admin", "web") if p not in (ENGINE, BULK)
+        p
+        for p in python_files("casework", "workflows", "admin", "web")
+        if p not in (ENGINE, BULK, RECORDS)
     ]
     found = [_where(p, node) for p in files for node, _ in state_assignments(parse(p))]
     assert found == []
@@ -188,6 +193,28 @@ def test_the_bulk_path_writes_state_only_in_an_update_of_the_cases_table():
         pytest.skip("advance_many lives in workflows/engine.py")
     places = list(state_assignments(parse(BULK)))
     wrong = [_where(BULK, node) for node, _ in places if not _updates_the_cases_table(node)]
+    assert wrong == []
+
+
+def _updates_the_record_table(node: ast.AST) -> bool:
+    """``update(table)…values(state=…)``: the registered record's own table."""
+    current: ast.AST = node
+    while isinstance(current, ast.Call | ast.Attribute):
+        if (
+            isinstance(current, ast.Call)
+            and isinstance(current.func, ast.Name)
+            and current.func.id == "update"
+        ):
+            first = current.args[0] if current.args else None
+            return isinstance(first, ast.Name) and first.id == "table"
+        current = current.func if isinstance(current, ast.Call) else current.value
+    return False
+
+
+def test_the_record_path_writes_state_only_in_an_update_of_the_record_table():
+    places = list(state_assignments(parse(RECORDS)))
+    assert places, "workflows/records.py must be where record states are written"
+    wrong = [_where(RECORDS, node) for node, _ in places if not _updates_the_record_table(node)]
     assert wrong == []
 
 

@@ -129,6 +129,19 @@ def demo_seed(if_empty: bool, cases: int) -> None:
     click.echo(summary)
 
 
+budget = click.Group("budget", help="APBD budget lines and pokir commitments.")
+
+
+@budget.command("year-end")
+@click.argument("year", type=int)
+def budget_year_end(year: int) -> None:
+    """Print the open commitments and the ceilings that lapse at the end of YEAR."""
+    from casework.services.budget import year_end, year_end_text
+
+    with db.unit_of_work() as session:
+        click.echo(year_end_text(year_end(session, year)))
+
+
 scheduler = click.Group("scheduler", help="The background job scheduler.")
 
 
@@ -147,7 +160,7 @@ def serve(host: str, port: int) -> None:
     """Serve the app (threaded) with the scheduler in the same process."""
     from werkzeug.serving import run_simple
 
-    from web.scheduler import start_background
+    from web.scheduler import start_background, stop
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scheduler_handle = start_background(app) if app.config["SCHEDULER_ENABLED"] else None
@@ -156,10 +169,10 @@ def serve(host: str, port: int) -> None:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         if scheduler_handle is not None:
-            scheduler_handle.shutdown(wait=False)
+            stop(scheduler_handle)
 
 
 def init_cli(app: Flask) -> None:
     Migrate(app, db, directory=os.path.join(ROOT, "migrations"))
-    for command in (users, regions, demo, scheduler, serve):
+    for command in (users, regions, demo, budget, scheduler, serve):
         app.cli.add_command(command)

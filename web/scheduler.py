@@ -1,54 +1,176 @@
-"""APScheduler jobs; each job is a boundary that opens and commits its own unit of work."""
+"""APScheduler in exactly one process: a database lease decides who runs the jobs.
+
+Every process that starts a scheduler (``flask serve`` workers, ``flask scheduler run``)
+tries to take the lease ``scheduler`` every few seconds on its own connection; only its
+holder runs the jobs, the others keep trying and run nothing. Each job is a boundary that
+opens and commits its own units of work. The sweep and delivery are idempotent and based
+on the current time, so the run at start-up catches up once on whatever a downtime missed;
+the unique notification keys make sure nothing is sent twice.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from casework import clock
-from casework.models.case import Case
+from casework.channels import Channel
+from casework.channels.email import EmailChannel, SmtpSettings
+from casework.channels.inbox import InboxChannel
+from casework.services.deadlines import acquire_lease, release_lease
+from casework.services.notifications import (
+    ChannelsFor,
+    ReminderSettings,
+    deliver_pending,
+    release_stale_claims,
+    sweep,
+)
 from web.db import db
 
 log = logging.getLogger("berdaya.scheduler")
+LEASE = "scheduler"
+SWEEP_JOB = "sweep_deadlines"
+TZ = "Asia/Makassar"
 
 
-def sweep_deadlines(app: Flask) -> dict[str, int]:
-    """Count open cases past their due date, per state, and log one progress line."""
+class Lease:
+    """This process's claim on the scheduler lease, renewed on a connection of its own."""
+
+    def __init__(self, app: Flask, on_taken: Callable[[], None] | None = None) -> None:
+        self.app = app
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.seconds = int(app.config["SCHEDULER_LEASE_SECONDS"])
+        self.held = False
+        self.on_taken = on_taken
+        # The jobs renew from several threads at once (all run at start-up): one at a time,
+        # or a concurrent first INSERT of our own makes us believe another process holds it.
+        self._lock = threading.Lock()
+
+    def renew(self) -> bool:
+        assert db.engine is not None
+        with self._lock:
+            with db.engine.connect() as connection:
+                held = acquire_lease(connection, LEASE, self.holder, self.seconds)
+            taken = held and not self.held
+            if held != self.held:
+                log.info("scheduler lease %s by %s", "taken" if held else "lost", self.holder)
+            self.held = held
+        if taken and self.on_taken is not None:
+            self.on_taken()
+        return held
+
+    def release(self) -> None:
+        if self.held and db.engine is not None:
+            with db.engine.connect() as connection:
+                release_lease(connection, LEASE, self.holder)
+            self.held = False
+
+
+def reminder_settings(app: Flask) -> ReminderSettings:
+    c = app.config
+    return ReminderSettings(c["DUE_SOON_DAYS"], c["ESCALATION_DAYS"], c["REPORT_REMINDER_DAYS"])
+
+
+def channels_for(app: Flask) -> ChannelsFor:
+    """A function giving the channels for one delivery transaction."""
+    c = app.config
+    email = (
+        EmailChannel(
+            SmtpSettings(
+                c["SMTP_HOST"],
+                int(c["SMTP_PORT"]),
+                c["SMTP_USER"] or None,
+                c["SMTP_PASSWORD"] or None,
+                bool(c["SMTP_STARTTLS"]),
+                c["SMTP_FROM"],
+            )
+        )
+        if c["SMTP_HOST"]
+        else None
+    )
+
+    def build(session: Session) -> Mapping[str, Channel]:
+        found: dict[str, Channel] = {"inbox": InboxChannel(session)}
+        if email is not None:
+            found["email"] = email
+        return found
+
+    return build
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[Session]:
+    try:
+        with db.unit_of_work() as session:
+            yield session
+    finally:
+        db.session.remove()
+
+
+def run_reminders(app: Flask) -> dict[str, int]:
+    """Sweep the deadlines, then deliver what is pending (one job, idempotent)."""
     with app.app_context():
-        session = db.session()
-        try:
-            rows = session.execute(
-                select(Case.state, func.count())
-                .where(Case.due_at.is_not(None), Case.due_at < clock.now())
-                .group_by(Case.state)
-            ).all()
-        finally:
-            db.session.remove()
-    overdue = {state: count for state, count in rows}
-    log.info("deadline sweep: %s overdue cases %s", sum(overdue.values()), overdue)
-    return overdue
+        with _unit_of_work() as session:
+            written = sweep(session, reminder_settings(app))
+        return {**written, "sent": deliver(app)}
 
 
-def build_scheduler(app: Flask) -> BackgroundScheduler:
+def deliver(app: Flask) -> int:
+    """Deliver pending notifications (and give up on claims a crash left behind)."""
+    with app.app_context():
+        with _unit_of_work() as session:
+            release_stale_claims(session)
+        return deliver_pending(
+            _unit_of_work,
+            channels_for(app),
+            settings=reminder_settings(app),
+        )
+
+
+def _if_holder(lease: Lease, job: object, app: Flask) -> None:
+    if not lease.renew():
+        return
+    job(app)  # type: ignore[operator]
+
+
+def build_scheduler(app: Flask, lease: Lease | None = None) -> BackgroundScheduler:
+    """The scheduler with its fixed job ids.
+
+    The sweep runs hourly and, to catch up on a downtime, whenever this process takes the
+    lease (at start-up, or when the holder died): waiting for the next hourly run would leave
+    what came due meanwhile unsent for up to an hour.
+    """
+    lease = lease or Lease(app)
     scheduler = BackgroundScheduler(
-        timezone="Asia/Makassar",
+        timezone=TZ,
         job_defaults={"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1},
     )
-    scheduler.add_job(
-        sweep_deadlines,
-        "cron",
-        hour=6,
-        minute=0,
-        args=[app],
-        id="sweep_deadlines",
-        replace_existing=True,
-    )
+    lease.on_taken = lambda: _run_soon(scheduler, SWEEP_JOB)
+    now = datetime.now(scheduler.timezone)
+    scheduler.add_job(lease.renew, "interval", seconds=max(lease.seconds // 3, 1),
+                      id="renew_lease", replace_existing=True, next_run_time=now)  # fmt: skip
+    scheduler.add_job(_if_holder, "cron", minute=5, args=[lease, run_reminders, app],
+                      id=SWEEP_JOB, replace_existing=True)  # fmt: skip
+    scheduler.add_job(_if_holder, "interval", seconds=app.config["SCHEDULER_DELIVER_SECONDS"],
+                      args=[lease, deliver, app], id="deliver_notifications",
+                      replace_existing=True, next_run_time=now)  # fmt: skip
+    scheduler.berdaya_lease = lease
     return scheduler
+
+
+def _run_soon(scheduler: BackgroundScheduler, job_id: str) -> None:
+    """Run the job now (once more, not instead of its schedule)."""
+    scheduler.modify_job(job_id, next_run_time=datetime.now(scheduler.timezone))
 
 
 def start_background(app: Flask) -> BackgroundScheduler:
@@ -58,14 +180,20 @@ def start_background(app: Flask) -> BackgroundScheduler:
     return scheduler
 
 
+def stop(scheduler: BackgroundScheduler) -> None:
+    """Stop the jobs and hand the lease over at once."""
+    scheduler.shutdown()
+    scheduler.berdaya_lease.release()
+
+
 def run_forever(app: Flask) -> None:
     """Run the scheduler until SIGINT/SIGTERM."""
     scheduler = start_background(app)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    finished = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: finished.set())
     try:
-        stop.wait()
+        finished.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.shutdown()
+        stop(scheduler)

@@ -50,6 +50,7 @@ def _locked_rows(session: Session, ids: Sequence[int]) -> list[Any]:
                     _cases.c.state,
                     _cases.c.regency_code,
                     _cases.c.fiscal_year,
+                    _cases.c.program_id,
                     _programs.c.workflow,
                 )
                 .join(_programs, _programs.c.id == _cases.c.program_id)
@@ -80,7 +81,7 @@ def advance_many(
     rows = _locked_rows(session, ids)
     result.refused.update((i, NotFound()) for i in sorted(set(ids) - {r.id for r in rows}))
     verdicts: dict[tuple[str, str, str], TransitionDef | DomainError] = {}
-    fast: dict[tuple[str, str, str, int], list[int]] = {}
+    fast: dict[tuple[str, str, str, int, int], list[int]] = {}
     slow: list[int] = []
     for row in rows:
         key = (row.workflow, row.state, row.regency_code)
@@ -99,11 +100,12 @@ def advance_many(
         elif verdict.guards or verdict.effects:
             slow.append(row.id)
         else:
-            group = (row.workflow, row.state, verdict.dest.value, row.fiscal_year)
+            group = (row.workflow, row.state, verdict.dest.value, row.fiscal_year, row.program_id)
             fast.setdefault(group, []).append(row.id)
     reason = (reason or "").strip() or None
-    for (workflow, source, dest, year), group_ids in fast.items():
-        _move_set(session, workflow, group_ids, source, dest, year, trigger, actor, reason)
+    for (workflow, source, dest, year, program_id), group_ids in fast.items():
+        due_case = Case(fiscal_year=year, program_id=program_id)  # the deadline depends on these
+        _move_set(session, workflow, group_ids, source, dest, due_case, trigger, actor, reason)
         result.moved.extend(group_ids)
     _advance_each(session, slow, trigger, actor, reason, result)
     result.moved.sort()
@@ -140,17 +142,18 @@ def _move_set(
     ids: list[int],
     source: str,
     dest: str,
-    fiscal_year: int,
+    due_case: Case,
     trigger: str,
     actor: User,
     reason: str | None,
 ) -> None:
     """One UPDATE and one INSERT … SELECT of events per chunk of ids."""
+    from casework.calendar import calendar_for
     from workflows.engine import due_at_for
 
     definition = DEFINITIONS[workflow]
     now = clock.now()
-    due = due_at_for(definition.state(dest), Case(fiscal_year=fiscal_year), now)
+    due = due_at_for(definition.state(dest), due_case, now, calendar_for(session))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         moved = session.execute(

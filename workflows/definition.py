@@ -7,10 +7,11 @@ workflow stops the application at start-up instead of stranding cases.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import enum
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from casework.models.case import CaseState
+from casework.models.case import STATE_LABELS
 from casework.models.user import Role
 
 
@@ -20,7 +21,7 @@ class DefinitionError(Exception):
 
 @dataclass(frozen=True)
 class StateDef:
-    name: CaseState
+    name: enum.StrEnum
     sla_days: int | None = None
     """Deadline in working days after entering the state (None: no deadline)."""
     due_rule: str | None = None
@@ -31,8 +32,8 @@ class StateDef:
 @dataclass(frozen=True)
 class TransitionDef:
     trigger: str
-    sources: tuple[CaseState, ...]
-    dest: CaseState
+    sources: tuple[enum.StrEnum, ...]
+    dest: enum.StrEnum
     roles: frozenset[Role]
     label: str
     guards: tuple[str, ...] = ()
@@ -44,13 +45,21 @@ class TransitionDef:
 class WorkflowDefinition:
     key: str
     title: str
-    initial: CaseState
+    initial: enum.StrEnum
     states: tuple[StateDef, ...]
     transitions: tuple[TransitionDef, ...]
+    state_labels: Mapping[str, str] = field(
+        default_factory=lambda: {s.value: label for s, label in STATE_LABELS.items()}
+    )
+    """Message id of each state's label (a case workflow's by default)."""
     _by_state: dict[str, StateDef] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_state", {s.name.value: s for s in self.states})
+
+    def state_label(self, name: str) -> str:
+        """The message id labelling state ``name`` (the name itself when unlabelled)."""
+        return self.state_labels.get(name, name)
 
     @property
     def triggers(self) -> list[str]:

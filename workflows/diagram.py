@@ -6,7 +6,6 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
-from casework.models.case import STATE_LABELS, CaseState
 from workflows.definition import WorkflowDefinition
 
 
@@ -24,7 +23,7 @@ def to_dot(definition: WorkflowDefinition, translate: Callable[[str], str] = lam
         '  edge [fontname="Liberation Sans", fontsize=9, color="#555555"];',
     ]
     for state in definition.states:
-        label = translate(STATE_LABELS[CaseState(state.name)])
+        label = translate(definition.state_label(state.name.value))
         if state.sla_days is not None:
             label += "\\n" + translate("%(days)s working days") % {"days": state.sla_days}
         elif state.due_rule == "usage_report":

@@ -16,11 +16,12 @@ from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, inspect, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from transitions import Machine, MachineError
 
 from casework import clock
+from casework.calendar import WorkCalendar, calendar_for, end_of_day_wita
 from casework.clock import WITA
 from casework.errors import (
     InvalidTransition,
@@ -30,9 +31,8 @@ from casework.errors import (
     field_error,
 )
 from casework.i18n import N_, Label
-from casework.models.case import STATE_LABELS, Case, CaseEvent, CaseState
+from casework.models.case import Case, CaseEvent
 from casework.models.user import User
-from casework.workdays import add_working_days, end_of_day_wita
 from workflows.context import TransitionContext
 from workflows.definition import StateDef, TransitionDef, WorkflowDefinition
 from workflows.effects import EFFECTS
@@ -53,7 +53,8 @@ class _Token:
         self.state = state
 
 
-def _build_machine(definition: WorkflowDefinition) -> Machine:
+def build_machine(definition: WorkflowDefinition) -> Machine:
+    """The shared Machine of a definition (case workflows here, records in workflows.records)."""
     machine = Machine(
         model=None,
         states=[s.name.value for s in definition.states],
@@ -66,7 +67,7 @@ def _build_machine(definition: WorkflowDefinition) -> Machine:
     return machine
 
 
-MACHINES: dict[str, Machine] = {key: _build_machine(d) for key, d in DEFINITIONS.items()}
+MACHINES: dict[str, Machine] = {key: build_machine(d) for key, d in DEFINITIONS.items()}
 
 
 def definition_for(case: Case) -> WorkflowDefinition:
@@ -84,7 +85,7 @@ def next_state(definition: WorkflowDefinition, state: str, trigger: str) -> str:
             N_("Action %(trigger)s is not possible in state %(state)s."),
             allowed_triggers=[t.trigger for t in definition.transitions_from(state)],
             trigger=_action_label(definition, trigger),
-            state=Label(STATE_LABELS[CaseState(state)]),
+            state=Label(definition.state_label(state)),
         ) from exc
     return token.state
 
@@ -113,10 +114,21 @@ def allowed_triggers(case: Case, actor: User) -> list[str]:
     return list(dict.fromkeys(t.trigger for t in permitted_transitions(case, actor)))
 
 
-def due_at_for(state: StateDef, case: Case, now: datetime) -> datetime | None:
-    """The deadline of a case entering ``state`` at ``now`` (working days in WITA)."""
-    if state.sla_days is not None:
-        return end_of_day_wita(add_working_days(now.astimezone(WITA).date(), state.sla_days))
+_NO_EXTRAS = WorkCalendar()
+
+
+def due_at_for(
+    state: StateDef, case: Case, now: datetime, calendar: WorkCalendar = _NO_EXTRAS
+) -> datetime | None:
+    """The deadline of a case entering ``state`` at ``now`` (working days in WITA).
+
+    The program's SLA override for the state wins over the definition's ``sla_days``.
+    """
+    days = state.sla_days
+    if case.program_id is not None:
+        days = calendar.sla_days(case.program_id, state.name.value, days)
+    if days is not None:
+        return end_of_day_wita(calendar.add_working_days(now.astimezone(WITA).date(), days))
     if state.due_rule == "usage_report":
         return end_of_day_wita(date(case.fiscal_year + 1, 1, 10))
     return None
@@ -240,12 +252,14 @@ def _write(session: Session, case: Case, old_version: int, values: dict[str, obj
 
 
 def _record_event(session: Session, **values: object) -> CaseEvent:
-    """Insert the event with one statement and attach it to the session without a reload."""
+    """Insert the event with one statement; return it as a plain object, not in the session.
+
+    Not attaching it keeps a rolled-back savepoint from leaving a ghost event in the
+    identity map (SQLite reuses the rolled-back id). ``case.events`` loads events from the
+    database when needed.
+    """
     event_id = session.connection().execute(_RECORD, values).scalar_one()
-    event = CaseEvent(id=event_id, **values)
-    make_transient_to_detached(event)
-    session.add(event)
-    return event
+    return CaseEvent(id=event_id, **values)
 
 
 def advance(
@@ -289,7 +303,7 @@ def advance(
         case.state = dest  # effects see the state the case is entering
         for effect in transition.effects:
             EFFECTS[effect](ctx)  # type: ignore[arg-type]
-    due = due_at_for(definition.state(dest), case, now)
+    due = due_at_for(definition.state(dest), case, now, calendar_for(session))
     _write(session, case, old_version, {"state": dest, "state_entered_at": now, "due_at": due})
     return _record_event(
         session,

@@ -197,6 +197,66 @@ def package_within_unit_value(ctx: TransitionContext) -> None:
         )
 
 
+def procurement_recorded(ctx: TransitionContext) -> None:
+    """Goods: the case is covered by a procurement record; cash: by a payment batch."""
+    from casework.services.disbursement import has_procurement_or_payment
+
+    if not has_procurement_or_payment(ctx.session, ctx.case.id):
+        raise GuardFailed(
+            "procurement_recorded",
+            N_("No procurement record or payment batch covers this case."),
+        )
+
+
+def handover_recorded(ctx: TransitionContext) -> None:
+    """Goods: a handover record (BAST) exists; cash: a successful payment."""
+    from casework.services.disbursement import has_handover_or_payment
+
+    if not has_handover_or_payment(ctx.session, ctx.case.id):
+        raise GuardFailed(
+            "handover_recorded",
+            N_("No handover record (BAST) or successful payment exists for this case."),
+        )
+
+
+def usage_report_accepted(ctx: TransitionContext) -> None:
+    """The case's usage report (LPJ) has been received and accepted."""
+    from casework.services.followup import has_accepted_report
+
+    if not has_accepted_report(ctx.session, ctx.case.id):
+        raise GuardFailed(
+            "usage_report_accepted", N_("The usage report (LPJ) has not been accepted yet.")
+        )
+
+
+def monitoring_complete(ctx: TransitionContext) -> None:
+    """The LPJ is accepted and every planned monitoring visit, the last one too, is done."""
+    from casework.services.followup import has_accepted_report, open_visit_count
+
+    rule = "monitoring_complete"
+    if not has_accepted_report(ctx.session, ctx.case.id):
+        raise GuardFailed(rule, N_("The usage report (LPJ) has not been accepted yet."))
+    planned, still_open = open_visit_count(ctx.session, ctx.case.id)
+    if planned == 0 or still_open:
+        raise GuardFailed(
+            rule,
+            N_("%(open)s of %(planned)s planned monitoring visits are not done yet."),
+            open=still_open,
+            planned=planned,
+        )
+
+
+def pokir_line_valid(ctx: TransitionContext) -> None:
+    """The case's pokir line is in the APBD, fits the case, and has quota and ceiling left.
+
+    Locks the pokir line and budget line rows until the transaction ends (see
+    casework/services/budget.py), so the commitment the approval writes cannot overrun.
+    """
+    from casework.services.budget import check_capacity
+
+    check_capacity(ctx.session, ctx.case)
+
+
 GUARDS: dict[str, Guard] = {
     g.__name__: g
     for g in (
@@ -207,5 +267,10 @@ GUARDS: dict[str, Guard] = {
         dtsen_within_threshold,
         assessment_feasible,
         package_within_unit_value,
+        procurement_recorded,
+        handover_recorded,
+        usage_report_accepted,
+        monitoring_complete,
+        pokir_line_valid,
     )
 }

@@ -107,6 +107,8 @@ def standard_definition(
             S.APPROVED,
             _roles(R.MANAGER),
             N_("Approve (commit pokir quota and budget)"),
+            guards=("pokir_line_valid",),
+            effects=("commit_pokir_budget",),
         ),
         t("decree", (S.APPROVED,), S.DECREED, _roles(R.MANAGER), N_("Fix in decree (SK)")),
         t(
@@ -115,6 +117,7 @@ def standard_definition(
             S.PROCUREMENT,
             _roles(R.FINANCE, R.MANAGER),
             N_("Start procurement"),
+            guards=("procurement_recorded",),
         ),
         t(
             "record_delivery",
@@ -122,6 +125,17 @@ def standard_definition(
             S.DELIVERED,
             _roles(R.CASEWORKER, R.FINANCE, R.MANAGER),
             N_("Record handover (BAST)"),
+            guards=("handover_recorded",),
+            effects=("realise_pokir_budget",),
+        ),
+        t(
+            "revoke_by_corrective_decree",
+            (S.DECREED, S.PROCUREMENT),
+            S.CANCELLED,
+            _roles(R.MANAGER),
+            N_("Revoke by corrective decree (SK perubahan)"),
+            reason_required=True,
+            effects=("release_pokir_budget",),
         ),
         t(
             "await_usage_report",
@@ -136,8 +150,17 @@ def standard_definition(
             S.MONITORING,
             _roles(R.VERIFIER, R.MANAGER),
             N_("Accept usage report"),
+            guards=("usage_report_accepted",),
+            effects=("plan_monitoring_visits",),
         ),
-        t("close", (S.MONITORING,), S.CLOSED, _roles(R.MANAGER), N_("Close case")),
+        t(
+            "close",
+            (S.MONITORING,),
+            S.CLOSED,
+            _roles(R.MANAGER),
+            N_("Close case"),
+            guards=("monitoring_complete",),
+        ),
         t(
             "mark_non_compliant",
             (S.AWAITING_REPORT, S.MONITORING),
@@ -153,6 +176,7 @@ def standard_definition(
             _roles(R.VERIFIER, R.MANAGER),
             N_("Return for revision"),
             reason_required=True,
+            effects=("release_pokir_budget",),
         ),
         t(
             "resubmit",
@@ -169,6 +193,7 @@ def standard_definition(
             _roles(R.VERIFIER, R.MANAGER),
             N_("Reject"),
             reason_required=True,
+            effects=("release_pokir_budget",),
         ),
         t(
             "cancel",
@@ -185,6 +210,7 @@ def standard_definition(
             _roles(R.MANAGER),
             N_("Cancel"),
             reason_required=True,
+            effects=("release_pokir_budget",),
         ),
     )
     return WorkflowDefinition(

@@ -82,7 +82,9 @@ class Case(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_cases_state_due_at", "state", "due_at"),
         Index("ix_cases_regency_state", "regency_code", "state"),
-        Index("ix_cases_program_year", "program_id", "fiscal_year"),
+        # Covering indexes of the overdue dashboard's GROUP BYs (casework/services/overdue.py).
+        Index("ix_cases_program_year_state_due", "program_id", "fiscal_year", "state", "due_at"),
+        Index("ix_cases_assignee_state_due", "assignee_id", "state", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +107,9 @@ class Case(Base):
     due_at: Mapped[datetime | None] = mapped_column(default=None)
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), default=None, index=True
+    )
+    pokir_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pokir_lines.id"), default=None, index=True
     )
     dtsen_override_reason: Mapped[str | None] = mapped_column(Text, default=None)
     dtsen_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

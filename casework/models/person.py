@@ -76,6 +76,8 @@ class Person(Base):
     )
     is_breadwinner: Mapped[bool] = mapped_column(Boolean, default=False)
     address: Mapped[str] = mapped_column(Text, default="")
+    # Optional: the LPJ/monitoring reminders go to it when present.
+    email: Mapped[str | None] = mapped_column(String(200), default=None)
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     regency_code: Mapped[str] = mapped_column(String(5), index=True)
     phone: Mapped[str] = mapped_column(String(20), default="")

@@ -21,6 +21,7 @@ from casework.models.program import BusinessType, Program
 from casework.models.region import Region, RegionLevel
 from casework.models.user import Role, User
 from casework.services.cases import CaseInput, open_case
+from casework.services.pokir import fund_case_for_demo
 from casework.services.reference import ensure_reference_data
 from casework.services.registry import (
     GroupInput,
@@ -111,8 +112,15 @@ def prepare_for(
     store: DocumentStore,
     decile: int = 2,
 ) -> None:
-    """Record what the trigger's guards need: documents, a DTSEN check, an assessment."""
+    """Record what the trigger's guards need: documents, a DTSEN check, an assessment, …
+
+    Does nothing when the trigger does not lead anywhere from the case's state.
+    """
+    if definition_for(case).transition(trigger, case.state) is None:
+        return
     today = clock.today_wita()
+    if trigger == "approve" and case.pokir_line_id is None:
+        fund_case_for_demo(session, case, actor=actor)
     if trigger == "pass_admin_verification":
         for kind in ("ktp", "kk", "dtsen_proof", "business_plan"):
             attach_document(
@@ -146,6 +154,10 @@ def prepare_for(
             ),
             actor=actor,
         )
+    elif trigger in ("accept_usage_report", "close"):
+        prepare_followup(session, case, trigger, actor=actor, store=store)
+    elif trigger in ("start_procurement", "record_delivery"):
+        _prepare_goods(session, case, trigger, actor=actor, store=store)
     elif trigger == "recommend":
         rules = case.program.rules_for(case.fiscal_year)
         limit = rules.unit_value if rules else 5_000_000
@@ -163,6 +175,84 @@ def prepare_for(
             ],
             actor=actor,
         )
+
+
+def prepare_followup(
+    session: Session, case: Case, trigger: str, *, actor: User, store: DocumentStore
+) -> None:
+    """An accepted LPJ before ``accept_usage_report``; every planned visit before ``close``."""
+    from casework.services import followup
+
+    today = clock.today_wita()
+    if trigger == "accept_usage_report" and not followup.has_accepted_report(session, case.id):
+        report = followup.receive_usage_report(
+            session,
+            case,
+            followup.UsageReportInput(
+                received_on=today,
+                income_before=1_500_000,
+                filename="lpj.pdf",
+                content=SAMPLE_PDF,
+                summary="Bantuan digunakan sesuai rencana usaha.",
+            ),
+            store=store,
+            actor=actor,
+        )
+        followup.accept_usage_report(session, report, actor=actor)
+    elif trigger == "close":
+        for visit in followup.open_visits(session, case.id):
+            followup.record_visit(
+                session,
+                visit,
+                followup.VisitInput(
+                    visited_on=today,
+                    business_status="active",
+                    monthly_income=2_000_000,
+                    notes="Usaha berjalan.",
+                ),
+                store=store,
+                actor=actor,
+            )
+
+
+def _prepare_goods(
+    session: Session, case: Case, trigger: str, *, actor: User, store: DocumentStore
+) -> None:
+    """A procurement record (before start_procurement) or a BAST (before record_delivery)."""
+    from casework.services.disbursement import (
+        HandoverInput,
+        ProcurementInput,
+        ProcurementItemInput,
+        has_handover_or_payment,
+        has_procurement_or_payment,
+        record_handover,
+        record_procurement,
+    )
+
+    today = clock.today_wita()
+    if case.state not in (CaseState.DECREED.value, CaseState.PROCUREMENT.value):
+        return  # nothing to record before the case is decreed
+    if (
+        trigger == "start_procurement"
+        and case.state == CaseState.DECREED.value
+        and not has_procurement_or_payment(session, case.id)
+    ):
+        data = ProcurementInput(
+            vendor="CV Maju Bersama Samarinda",
+            contract_number=f"KONTRAK/{case.number}",
+            contract_date=today,
+            items=[ProcurementItemInput("Paket bantuan usaha", 1, case.requested_amount)],
+            case_ids=[case.id],
+        )
+        record_procurement(session, data, actor=actor, start=False)
+    elif (
+        trigger == "record_delivery"
+        and case.state == CaseState.PROCUREMENT.value
+        and has_procurement_or_payment(session, case.id)
+        and not has_handover_or_payment(session, case.id)
+    ):
+        data_bast = HandoverInput(today, "Kantor Desa", case.applicant_name, SAMPLE_JPEG)
+        record_handover(session, case, data_bast, store=store, actor=actor, deliver=False)
 
 
 def drive_to(
@@ -197,6 +287,8 @@ def drive_to(
         assert transition is not None, (trigger, case.state)
         actor = _actor_for(transition.roles, actors)
         with clock.frozen(at):
+            if trigger == "send_to_pokir_review" and case.pokir_line_id is None:
+                fund_case_for_demo(session, case, actor=actor)  # the link pokir review checks
             prepare_for(session, case, trigger, actor=actor, store=store)
             advance(session, case, trigger, actor=actor, reason=REASONS.get(trigger))
         if step is not None:

@@ -39,6 +39,7 @@ TRIGGERS = (
     "resubmit",
     "reject",
     "cancel",
+    "revoke_by_corrective_decree",
 )
 
 # (state, trigger) -> destination. Everything not listed must be refused.
@@ -74,7 +75,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("approved", "reject"): "rejected",
     ("approved", "cancel"): "cancelled",
     ("decreed", "start_procurement"): "procurement",
+    ("decreed", "revoke_by_corrective_decree"): "cancelled",
     ("procurement", "record_delivery"): "delivered",
+    ("procurement", "revoke_by_corrective_decree"): "cancelled",
     ("delivered", "await_usage_report"): "awaiting_report",
     ("awaiting_report", "accept_usage_report"): "monitoring",
     ("awaiting_report", "mark_non_compliant"): "non_compliant",
@@ -106,6 +109,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "resubmit": frozenset({C, M}),
     "reject": frozenset({V, M}),
     "cancel": frozenset({C, M}),
+    "revoke_by_corrective_decree": frozenset({M}),
 }
 CANCEL_UNDER_REVIEW = frozenset({M})
 REASON = "Alasan tertulis untuk catatan kasus."

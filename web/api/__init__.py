@@ -10,7 +10,17 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from web.api import cases, persons, reference, verification
+from web.api import (
+    cases,
+    decrees,
+    disbursement,
+    followup,
+    persons,
+    pokir,
+    reference,
+    reports,
+    verification,
+)
 from web.api.schemas import ErrorSchema
 
 BEARER_SCHEME = "bearerAuth"
@@ -36,7 +46,17 @@ def init_api(app: Flask) -> None:
             "description": "An API token issued to a staff account (`flask users token USERNAME`).",
         },
     )
-    for module in (reference, persons, cases, verification):
+    for module in (
+        reference,
+        persons,
+        cases,
+        verification,
+        followup,
+        reports,
+        pokir,
+        decrees,
+        disbursement,
+    ):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
     app.extensions["berdaya_api"] = api

@@ -13,6 +13,7 @@ from casework.models.case import STATE_LABELS, Case, CaseState
 from casework.models.program import DocumentKind
 from casework.models.verification import DtsenSource, DtsenStatus
 from casework.services.cases import CaseInput
+from casework.services.overdue import Ageing
 from casework.services.verification import DtsenInput, ItemInput
 from web.api.base import current_actor
 from web.api.schemas import PageArgsSchema, enum_values, page_of
@@ -86,13 +87,27 @@ class CaseInSchema(ma.Schema):
         return CaseInput(**data)
 
 
+INVALID = "Invalid value."  # a msgid of web.api.base.SCHEMA_MESSAGES
+
+
 class CaseQuerySchema(PageArgsSchema):
     program = fields.String(metadata={"description": "Program code, e.g. WRSE."})
     state = fields.String(metadata=enum_values(CaseState))
     regency = fields.String(metadata={"description": "Kabupaten/kota code, e.g. 64.02."})
     fiscal_year = fields.Integer()
-    overdue = fields.Boolean()
-    assignee = fields.Integer(metadata={"description": "User id of the assignee."})
+    overdue = fields.Boolean(metadata={"description": "Open and past its deadline."})
+    open = fields.Boolean(metadata={"description": "Not closed, rejected or cancelled."})
+    ageing = fields.String(
+        validate=ma.validate.OneOf([a.value for a in Ageing], error=INVALID),
+        metadata={
+            **enum_values(Ageing),
+            "description": "Due soon, or overdue by 1–5, 6–20 or more than 20 working days.",
+        },
+    )
+    assignee = fields.String(
+        validate=ma.validate.Regexp(r"^([0-9]+|none)$", error=INVALID),
+        metadata={"description": "User id of the assignee, or `none` for unassigned cases."},
+    )
     q = fields.String(metadata={"description": "Start of the case number."})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from casework import clock
@@ -12,6 +12,15 @@ from casework.models.case import Case, CaseEvent
 from casework.models.program import Program
 from casework.services.access import get_scoped, scoped
 from casework.services.cases import CaseInput, open_case
+from casework.services.overdue import (
+    UNASSIGNED,
+    Ageing,
+    ageing_bounds,
+    ageing_clause,
+    not_overdue_clause,
+    open_clause,
+    overdue_clause,
+)
 from web.api.base import current_actor, make_blueprint, paginate
 from web.api.case_schemas import (
     CaseEventSchema,
@@ -42,16 +51,30 @@ def _filtered(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
         ("state", Case.state),
         ("regency", Case.regency_code),
         ("fiscal_year", Case.fiscal_year),
-        ("assignee", Case.assignee_id),
     ):
         if args.get(name) is not None:
             stmt = stmt.where(column == args[name])
-    if args.get("overdue") is True:
-        stmt = stmt.where(Case.due_at < clock.now())
-    elif args.get("overdue") is False:
-        stmt = stmt.where(or_(Case.due_at.is_(None), Case.due_at >= clock.now()))
     if args.get("q"):
         stmt = stmt.where(Case.number.startswith(args["q"].strip().upper(), autoescape=True))
+    return _deadline_filtered(_assignee_filtered(stmt, args.get("assignee")), args)
+
+
+def _assignee_filtered(stmt: Select[Any], assignee: str | None) -> Select[Any]:
+    if assignee == UNASSIGNED:
+        return stmt.where(Case.assignee_id.is_(None))
+    return stmt if assignee is None else stmt.where(Case.assignee_id == int(assignee))
+
+
+def _deadline_filtered(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
+    """Open, overdue and ageing: the same sets as the admin list and the dashboard."""
+    now = clock.now()
+    if args.get("open") is not None:
+        stmt = stmt.where(open_clause() if args["open"] else ~open_clause())
+    if args.get("overdue") is not None:
+        stmt = stmt.where(overdue_clause(now) if args["overdue"] else not_overdue_clause(now))
+    if args.get("ageing"):
+        bounds = ageing_bounds(db.current(), now)
+        stmt = stmt.where(ageing_clause(Ageing(args["ageing"]), bounds))
     return stmt
 
 

@@ -1,0 +1,228 @@
+"""Admin screens of the pokir register and budget: DPRD members, pokir lines with their
+lifecycle buttons and timeline, budget lines, the commitments ledger and the year-end page.
+
+Writes go through casework/services (pokir.py, budget.py); the DPRD liaison reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from admin.base import BerdayaModelView, show_domain_error
+from admin.security import ALL_ROLES, RoleGate, require_actor
+from casework import clock
+from casework.errors import DomainError
+from casework.models.pokir import POKIR_STATE_LABELS, PokirEvent, PokirLine
+from casework.models.user import Role
+from casework.services.budget import (
+    BudgetLineInput,
+    create_budget_line,
+    pokir_usage,
+    year_end,
+)
+from casework.services.pokir import MemberInput, advance_pokir, create_member, get_pokir_line
+from web.db import db
+from workflows.pokir import POKIR
+from workflows.records import allowed_record_triggers
+
+REGISTER_EDIT = frozenset({Role.ADMIN, Role.MANAGER})
+BUDGET_EDIT = frozenset({Role.ADMIN, Role.MANAGER, Role.FINANCE})
+
+
+def _state_label(_view: Any, _context: Any, model: PokirLine, _name: str) -> str:
+    return gettext(POKIR_STATE_LABELS.get(model.state, model.state))  # type: ignore[call-overload]
+
+
+class DprdMemberView(BerdayaModelView):
+    view_roles = ALL_ROLES
+    edit_roles = REGISTER_EDIT
+    column_list = ["name", "fraksi", "dapil", "komisi", "active"]
+    column_labels = {
+        "name": _l("Name"),
+        "fraksi": _l("Fraksi"),
+        "dapil": _l("Dapil"),
+        "komisi": _l("Komisi"),
+        "active": _l("Active"),
+    }
+    column_searchable_list = ["name", "fraksi", "dapil"]
+    form_columns = ["name", "fraksi", "dapil", "komisi"]
+    can_edit = False
+
+    def create_model(self, form: Any) -> Any:
+        data = MemberInput(form.name.data or "", form.fraksi.data or "", form.dapil.data or "")
+        data.komisi = form.komisi.data or ""
+        try:
+            member = create_member(db.current(), data, actor=require_actor())
+            db.current().commit()
+        except DomainError as error:
+            show_domain_error(error, form)
+            return False
+        return member
+
+
+class BudgetLineView(BerdayaModelView):
+    view_roles = ALL_ROLES
+    edit_roles = BUDGET_EDIT
+    column_list = [
+        "fiscal_year",
+        "version",
+        "program",
+        "sub_activity_code",
+        "account_code",
+        "name",
+        "ceiling",
+    ]
+    column_labels = {
+        "fiscal_year": _l("Fiscal year"),
+        "version": _l("APBD version"),
+        "program": _l("Program"),
+        "sub_activity_code": _l("Sub-activity"),
+        "account_code": _l("Account code"),
+        "name": _l("Name"),
+        "ceiling": _l("Ceiling"),
+    }
+    column_filters = ["fiscal_year"]
+    form_columns = [
+        "fiscal_year",
+        "program",
+        "version",
+        "sub_activity_code",
+        "account_code",
+        "name",
+        "ceiling",
+    ]
+    can_edit = False
+
+    def create_model(self, form: Any) -> Any:
+        program = form.program.data
+        version = form.version.data
+        data = BudgetLineInput(
+            fiscal_year=form.fiscal_year.data or 0,
+            program_id=program.id if program is not None else 0,
+            sub_activity_code=form.sub_activity_code.data or "",
+            account_code=form.account_code.data or "",
+            ceiling=form.ceiling.data or 0,
+            version=getattr(version, "value", version) or "murni",
+            name=form.name.data or "",
+        )
+        try:
+            line = create_budget_line(db.current(), data, actor=require_actor())
+            db.current().commit()
+        except DomainError as error:
+            show_domain_error(error, form)
+            return False
+        return line
+
+
+class PokirLineView(BerdayaModelView):
+    """Pokir lines, read here; entered through the API; moved by the lifecycle buttons."""
+
+    view_roles = ALL_ROLES
+    edit_roles = frozenset()
+    details_template = "admin/pokir_details.html"
+    column_list = [
+        "fiscal_year",
+        "sipd_ref",
+        "member",
+        "program",
+        "regency_code",
+        "quota",
+        "ceiling",
+        "state",
+    ]
+    column_labels = {
+        "fiscal_year": _l("Fiscal year"),
+        "sipd_ref": _l("SIPD reference"),
+        "member": _l("DPRD member"),
+        "program": _l("Program"),
+        "regency_code": _l("Kabupaten/kota"),
+        "quota": _l("Quota"),
+        "ceiling": _l("Ceiling"),
+        "state": _l("State"),
+    }
+    column_formatters = {"state": _state_label}
+    column_filters = ["fiscal_year", "state"]
+    column_searchable_list = ["sipd_ref"]
+
+    def render(self, template: str, **kwargs: Any) -> str:
+        model = kwargs.get("model")
+        if template == self.details_template and isinstance(model, PokirLine):
+            kwargs["events"] = list(
+                db.current().scalars(
+                    select(PokirEvent)
+                    .where(PokirEvent.pokir_line_id == model.id)
+                    .order_by(PokirEvent.id)
+                )
+            )
+            kwargs["usage"] = pokir_usage(db.current(), model.id)
+            kwargs["state_labels"] = POKIR_STATE_LABELS
+            actor = require_actor()
+            kwargs["actions"] = [
+                POKIR.transitions_named(t)[0] for t in allowed_record_triggers(model, actor)
+            ]
+        return str(super().render(template, **kwargs))
+
+    @expose("/advance/<int:line_id>", methods=["POST"])
+    def advance(self, line_id: int) -> Response:
+        session = db.current()
+        try:
+            line = get_pokir_line(session, line_id)
+            advance_pokir(
+                session,
+                line,
+                request.form.get("trigger", ""),
+                actor=require_actor(),
+                note=request.form.get("note"),
+            )
+            session.commit()
+            flash(gettext("The pokir line was updated."), "success")
+        except DomainError as error:
+            show_domain_error(error)
+        return redirect(url_for(".details_view", id=line_id))
+
+
+class CommitmentView(BerdayaModelView):
+    """The commitments ledger (read-only: the workflow writes it)."""
+
+    view_roles = ALL_ROLES - {Role.DPRD_LIAISON}
+    edit_roles = frozenset()
+    column_list = [
+        "case",
+        "pokir_line",
+        "budget_line",
+        "amount",
+        "status",
+        "committed_at",
+        "released_at",
+        "realised_at",
+    ]
+    column_labels = {
+        "case": _l("Case"),
+        "pokir_line": _l("Pokir line"),
+        "budget_line": _l("Budget line"),
+        "amount": _l("Amount"),
+        "status": _l("Status"),
+        "committed_at": _l("Committed at"),
+        "released_at": _l("Released at"),
+        "realised_at": _l("Realised at"),
+    }
+    column_filters = ["status"]
+
+
+class YearEndView(RoleGate, BaseView):
+    """Open commitments and the lapsing remainder of every ceiling in a fiscal year."""
+
+    view_roles = ALL_ROLES - {Role.DPRD_LIAISON}
+
+    @expose("/")
+    def index(self) -> str:
+        year = request.args.get("fiscal_year", type=int) or clock.today_wita().year
+        report = year_end(db.current(), year)
+        return str(self.render("admin/year_end.html", report=report, year=year))
