@@ -56,9 +56,7 @@ def is_web(module: str) -> bool:
     # Jinja2 alone is a template engine, not the web stack: the domain renders emails and
     # letters with it (ARCHITECTURE.md puts letters and reminders in casework/).
     top = module.split(".")[0]
-    return top in ("flask", "werkzeug", "wtforms", "web", "admin") or top.startswith(
-        "flask_"
-    )
+    return top in ("flask", "werkzeug", "wtforms", "web", "admin") or top.startswith("flask_")
 
 
 @pytest.mark.parametrize("path", python_files(*DOMAIN), ids=lambda p: str(p.relative_to(ROOT)))
