@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from transitions import Machine, MachineError
@@ -160,12 +160,12 @@ def check_actor(
     if not actor.covers(regency_code):
         raise NotAllowed(N_("This case lies outside your region."))
     named = definition.transitions_named(trigger)
-    allowed = list(
-        dict.fromkeys(t.trigger for t in transitions_for(definition, state, regency_code, actor))
-    )
     if not named:
+        allowed = transitions_for(definition, state, regency_code, actor)
         raise InvalidTransition(
-            N_("Unknown action %(trigger)s."), allowed_triggers=allowed, trigger=trigger
+            N_("Unknown action %(trigger)s."),
+            allowed_triggers=list(dict.fromkeys(t.trigger for t in allowed)),
+            trigger=trigger,
         )
     here = definition.transition(trigger, state)
     roles = here.roles if here is not None else frozenset().union(*(t.roles for t in named))
@@ -213,13 +213,18 @@ _MOVE = (
 _RECORD = insert(_events).returning(_events.c.id)
 
 
-def _lock(session: Session, case: Case) -> None:
-    """Lock the case's row (PostgreSQL; SQLite serialises writers) and refresh a stale object."""
-    row = session.connection().execute(_LOCK, {"case_id": case.id}).one_or_none()
+def _lock(session: Session, case: Case) -> Connection:
+    """Lock the case's row (PostgreSQL; SQLite serialises writers) and refresh a stale object.
+
+    Returns the unit of work's connection, which the writes below reuse.
+    """
+    connection = session.connection()
+    row = connection.execute(_LOCK, {"case_id": case.id}).one_or_none()
     if row is None:
         raise NotFound()
     if (row.state, row.version) != (case.state, case.version):
         session.refresh(case)
+    return connection
 
 
 def _pending_changes(case: Case) -> dict[str, object]:
@@ -231,10 +236,9 @@ def _pending_changes(case: Case) -> dict[str, object]:
     return {key: attrs[key].value for key in _CASE_COLUMNS if attrs[key].history.has_changes()}
 
 
-def _write(session: Session, case: Case, old_version: int, values: dict[str, object]) -> None:
+def _write(connection: Connection, case: Case, old_version: int, values: dict[str, object]) -> None:
     """One UPDATE guarded by the version; the object is then in step with its row."""
     values = {**_pending_changes(case), **values, "version": old_version + 1}
-    connection = session.connection()
     if values.keys() == {"state", "state_entered_at", "due_at", "version"}:
         result = connection.execute(
             _MOVE, {"case_id": case.id, "old_version": old_version, **values}
@@ -251,14 +255,14 @@ def _write(session: Session, case: Case, old_version: int, values: dict[str, obj
         set_committed_value(case, key, value)
 
 
-def _record_event(session: Session, **values: object) -> CaseEvent:
+def _record_event(connection: Connection, **values: object) -> CaseEvent:
     """Insert the event with one statement; return it as a plain object, not in the session.
 
     Not attaching it keeps a rolled-back savepoint from leaving a ghost event in the
     identity map (SQLite reuses the rolled-back id). ``case.events`` loads events from the
     database when needed.
     """
-    event_id = session.connection().execute(_RECORD, values).scalar_one()
+    event_id = connection.execute(_RECORD, values).scalar_one()
     return CaseEvent(id=event_id, **values)
 
 
@@ -277,7 +281,7 @@ def advance(
     VersionConflict, and writes nothing when it does.
     """
     definition = definition_for(case)
-    _lock(session, case)
+    connection = _lock(session, case)
     source = case.state
     transition = check_actor(definition, source, case.regency_code, trigger, actor)
     dest = transition.dest.value
@@ -304,9 +308,9 @@ def advance(
         for effect in transition.effects:
             EFFECTS[effect](ctx)  # type: ignore[arg-type]
     due = due_at_for(definition.state(dest), case, now, calendar_for(session))
-    _write(session, case, old_version, {"state": dest, "state_entered_at": now, "due_at": due})
+    _write(connection, case, old_version, {"state": dest, "state_entered_at": now, "due_at": due})
     return _record_event(
-        session,
+        connection,
         case_id=case.id,
         trigger=trigger,
         from_state=source,
