@@ -141,3 +141,21 @@ def _render(message: str, params: Mapping[str, Any], translate: Any) -> str:
 def field_error(field: str, message: str, **params: Any) -> ValidationError:
     """A ValidationError about a single field."""
     return ValidationError({field: [FieldMessage(message, **params)]})
+
+
+class FieldErrors:
+    """Collects field errors so the user sees all of them at once."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[FieldMessage]] = {}
+
+    def add(self, name: str, message: str, **params: object) -> None:
+        self.fields.setdefault(name, []).append(FieldMessage(message, **params))
+
+    def absorb(self, error: ValidationError) -> None:
+        for name, messages in error.fields.items():
+            self.fields.setdefault(name, []).extend(messages)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise ValidationError(self.fields)

@@ -19,7 +19,7 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from casework import clock
-from casework.errors import GuardFailed
+from casework.errors import FieldErrors, GuardFailed
 from casework.i18n import N_
 from casework.models.budget import (
     OPEN_STATUSES,
@@ -33,7 +33,6 @@ from casework.models.pokir import PokirLine, PokirState
 from casework.models.program import Program
 from casework.models.user import Role, User
 from casework.services.access import require_role
-from casework.services.registry import _Errors
 
 BUDGET_WRITE_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.FINANCE})
 RULE = "pokir_line_valid"
@@ -61,7 +60,7 @@ class BudgetLineInput:
     name: str = ""
 
 
-def _validate_budget_line(session: Session, data: BudgetLineInput, errors: _Errors) -> None:
+def _validate_budget_line(session: Session, data: BudgetLineInput, errors: FieldErrors) -> None:
     if not 2000 <= data.fiscal_year <= 2100:
         errors.add("fiscal_year", N_("Enter a fiscal year between 2000 and 2100."))
     if session.get(Program, data.program_id) is None:
@@ -79,7 +78,7 @@ def _validate_budget_line(session: Session, data: BudgetLineInput, errors: _Erro
 def create_budget_line(session: Session, data: BudgetLineInput, *, actor: User) -> BudgetLine:
     """A budget line of the APBD (murni or perubahan) for one program and fiscal year."""
     require_role(actor, BUDGET_WRITE_ROLES)
-    errors = _Errors()
+    errors = FieldErrors()
     _validate_budget_line(session, data, errors)
     errors.raise_if_any()
     duplicate = session.scalar(

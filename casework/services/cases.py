@@ -8,14 +8,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casework import clock
-from casework.errors import Duplicate, NotFound, ValidationError, VersionConflict
+from casework.errors import Duplicate, FieldErrors, NotFound, ValidationError, VersionConflict
 from casework.i18n import N_
 from casework.models.case import Case, CaseNumberSequence, CaseState
 from casework.models.person import Group, Person
 from casework.models.program import ApplicantKind, BusinessType, Program
 from casework.models.user import CASEWORK_WRITE_ROLES, User
 from casework.services.access import require_region, require_role
-from casework.services.registry import _Errors
 from workflows.engine import start
 
 # A case in one of these states does not block a new application of the same applicant.
@@ -55,7 +54,7 @@ def next_case_number(session: Session, program_code: str, fiscal_year: int) -> s
 
 
 def _validate(
-    session: Session, data: CaseInput, errors: _Errors
+    session: Session, data: CaseInput, errors: FieldErrors
 ) -> tuple[Program | None, Person | Group | None]:
     program = session.get(Program, data.program_id)
     applicant: Person | Group | None = None
@@ -112,7 +111,7 @@ def open_case(session: Session, data: CaseInput, *, actor: User) -> Case:
     year. The case's region is the applicant's village.
     """
     require_role(actor, CASEWORK_WRITE_ROLES)
-    errors = _Errors()
+    errors = FieldErrors()
     program, applicant = _validate(session, data, errors)
     errors.raise_if_any()
     assert program is not None and applicant is not None
@@ -168,7 +167,7 @@ def update_case_details(
     require_region(actor, case.regency_code)
     if case.state not in EDITABLE_STATES:
         raise ValidationError({"state": []}, N_("Only a draft or returned case can be edited."))
-    errors = _Errors()
+    errors = FieldErrors()
     data = CaseInput(
         program_id=case.program_id,
         fiscal_year=case.fiscal_year,

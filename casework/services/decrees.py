@@ -15,6 +15,7 @@ from casework import clock
 from casework.errors import (
     DomainError,
     Duplicate,
+    FieldErrors,
     NotAllowed,
     NotFound,
     field_error,
@@ -34,7 +35,6 @@ from casework.models.decree import (
 from casework.models.program import Program
 from casework.models.user import Role, User
 from casework.services.access import require_role, scoped
-from casework.services.registry import _Errors
 
 MANAGERS = frozenset({Role.MANAGER})
 KIND_CODES = {DecreeKind.GOVERNOR: "SK-GUB", DecreeKind.HEAD_OF_OFFICE: "SK-KADIS"}
@@ -82,7 +82,7 @@ def _texts(values: list[str]) -> list[str]:
 
 
 def _check_input(session: Session, data: DecreeInput, *, corrective: bool) -> None:
-    errors = _Errors()
+    errors = FieldErrors()
     if not corrective:
         if data.program_id is None or session.get(Program, data.program_id) is None:
             errors.add("program_id", N_("Choose a program."))
@@ -162,7 +162,7 @@ def add_cases(session: Session, decree: Decree, case_ids: Iterable[int], *, acto
         session.scalars(select(DecreeEntry.case_id).where(DecreeEntry.decree_id == decree.id))
     )
     issued = _issued_case_ids(session, ids)
-    errors = _Errors()
+    errors = FieldErrors()
     for case_id in ids:
         case = cases.get(case_id)
         if case is None:
@@ -347,7 +347,7 @@ def add_correction(
     if corrective.corrects_id is None:
         raise NotAllowed(N_("Only a corrective decree lists changes."))
     entry = _original_entry(session, corrective, case_id, actor)
-    errors = _Errors()
+    errors = FieldErrors()
     if not reason.strip():
         errors.add("reason", N_("A reason is required for this action."))
     if not remove and new_amount is None:

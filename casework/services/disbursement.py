@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from casework import clock
 from casework.bankfiles import TransferLine, parse_results, transfer_csv
-from casework.errors import Duplicate, GuardFailed, NotAllowed, ValidationError, field_error
+from casework.errors import (
+    Duplicate,
+    FieldErrors,
+    GuardFailed,
+    NotAllowed,
+    ValidationError,
+    field_error,
+)
 from casework.i18n import N_
 from casework.models.case import Case, CaseState
 from casework.models.disbursement import (
@@ -33,7 +40,6 @@ from casework.models.disbursement import (
 from casework.models.user import Role, User
 from casework.services.access import require_region, require_role, scoped
 from casework.services.decrees import issued_entry_for
-from casework.services.registry import _Errors
 from casework.storage import DocumentStore
 
 FINANCE = frozenset({Role.FINANCE, Role.MANAGER})
@@ -84,7 +90,7 @@ class ProcurementInput:
 
 
 def _decreed_cases(
-    session: Session, ids: list[int], actor: User, errors: _Errors, field_name: str
+    session: Session, ids: list[int], actor: User, errors: FieldErrors, field_name: str
 ) -> dict[int, Case]:
     found = {
         c.id: c for c in session.scalars(scoped(select(Case).where(Case.id.in_(ids)), Case, actor))
@@ -106,7 +112,7 @@ def _decreed_cases(
     return found
 
 
-def _check_procurement(session: Session, data: ProcurementInput, errors: _Errors) -> None:
+def _check_procurement(session: Session, data: ProcurementInput, errors: FieldErrors) -> None:
     if not data.vendor.strip():
         errors.add("vendor", N_("This field is required."))
     if not data.contract_number.strip():
@@ -140,7 +146,7 @@ def record_procurement(
     """
 
     require_role(actor, FINANCE)
-    errors = _Errors()
+    errors = FieldErrors()
     _check_procurement(session, data, errors)
     ids = sorted(set(data.case_ids))
     _decreed_cases(session, ids, actor, errors, "case_ids")
@@ -202,7 +208,7 @@ def record_handover(
     require_region(actor, case.regency_code)
     if session.scalar(select(exists().where(Handover.case_id == case.id))):
         raise Duplicate(N_("A handover record already exists for this case."))
-    errors = _Errors()
+    errors = FieldErrors()
     _check_handover(session, case, data, errors)
     try:
         store.check(data.photo, field="photo")
@@ -233,7 +239,7 @@ def record_handover(
     return handover
 
 
-def _check_handover(session: Session, case: Case, data: HandoverInput, errors: _Errors) -> None:
+def _check_handover(session: Session, case: Case, data: HandoverInput, errors: FieldErrors) -> None:
     if case.state != CaseState.PROCUREMENT.value:
         raise GuardFailed("handover_recorded", N_("The case is not in procurement."))
     if not data.place.strip():
@@ -265,7 +271,7 @@ def set_account(
     """Record or correct the bank account a case is paid to (not while a payment is pending)."""
     require_role(actor, FINANCE | {Role.CASEWORKER})
     require_region(actor, case.regency_code)
-    errors = _Errors()
+    errors = FieldErrors()
     number = account_number.replace(" ", "").replace("-", "")
     if not bank_code.strip() or len(bank_code.strip()) > 20:
         errors.add("bank_code", N_("This field is required."))
@@ -313,7 +319,7 @@ def create_payment_batch(session: Session, data: BatchInput, *, actor: User) -> 
     successful payment; decreed cases move to procurement (disbursement under way).
     """
     require_role(actor, FINANCE)
-    errors = _Errors()
+    errors = FieldErrors()
     _check_batch(session, data, errors)
     ids = sorted(set(data.case_ids))
     cases = _payable_cases(session, ids, actor, errors)
@@ -346,7 +352,7 @@ def create_payment_batch(session: Session, data: BatchInput, *, actor: User) -> 
     return batch
 
 
-def _check_batch(session: Session, data: BatchInput, errors: _Errors) -> None:
+def _check_batch(session: Session, data: BatchInput, errors: FieldErrors) -> None:
     if not data.sp2d_number.strip():
         errors.add("sp2d_number", N_("This field is required."))
     elif session.scalar(
@@ -362,7 +368,7 @@ def _check_batch(session: Session, data: BatchInput, errors: _Errors) -> None:
 
 
 def _payable_cases(
-    session: Session, ids: list[int], actor: User, errors: _Errors
+    session: Session, ids: list[int], actor: User, errors: FieldErrors
 ) -> dict[int, tuple[int, BeneficiaryAccount]]:
     found = {
         c.id: c for c in session.scalars(scoped(select(Case).where(Case.id.in_(ids)), Case, actor))
@@ -435,7 +441,7 @@ def import_bank_results(
     require_role(actor, FINANCE)
     lines = parse_results(content)
     payments = {p.reference: p for p in batch.payments}
-    errors = _Errors()
+    errors = FieldErrors()
     for line in lines:
         payment = payments.get(line.reference)
         if payment is None:

@@ -11,7 +11,7 @@ from sqlalchemy import Table, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from casework import clock
-from casework.errors import NotAllowed
+from casework.errors import FieldErrors, NotAllowed
 from casework.i18n import N_
 from casework.models.case import Case, CaseEvent, CaseState
 from casework.models.followup import (
@@ -26,7 +26,6 @@ from casework.models.followup import (
 )
 from casework.models.user import Role, User
 from casework.services.access import require_region, require_role
-from casework.services.registry import _Errors
 from casework.storage import DocumentStore, StoredFile
 
 # Who receives an LPJ and records a visit (the pendamping in the field, or the office).
@@ -92,7 +91,7 @@ class UsageReportInput:
 
 
 def _check_report(session: Session, case: Case, data: UsageReportInput) -> None:
-    errors = _Errors()
+    errors = FieldErrors()
     if data.received_on is None:
         errors.add("received_on", N_("This field is required."))
     elif data.received_on > clock.today_wita():
@@ -175,7 +174,7 @@ def send_back_usage_report(
     _review(report, actor)
     reason = (reason or "").strip()
     if not reason:
-        errors = _Errors()
+        errors = FieldErrors()
         errors.add("reason", N_("A reason is required for this action."))
         errors.raise_if_any()
     report.status = ReportStatus.SENT_BACK
@@ -254,7 +253,7 @@ class VisitInput:
 
 
 def _check_visit(session: Session, visit: MonitoringVisit, data: VisitInput) -> None:
-    errors = _Errors()
+    errors = FieldErrors()
     if visit.done:
         errors.add("visited_on", N_("This visit has already been recorded."))
     if data.visited_on is None:

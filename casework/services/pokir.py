@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 import workflows.pokir  # noqa: F401  (registers the pokir line workflow with the records engine)
 from casework import clock
-from casework.errors import NotFound, ValidationError, VersionConflict, field_error
+from casework.errors import FieldErrors, NotFound, ValidationError, VersionConflict, field_error
 from casework.i18n import N_
 from casework.models.budget import BudgetLine
 from casework.models.case import Case, CaseState
@@ -29,7 +29,6 @@ from casework.models.region import Region, RegionLevel
 from casework.models.user import Role, User
 from casework.services.access import require_region, require_role
 from casework.services.budget import pokir_mismatch
-from casework.services.registry import _Errors
 from workflows.records import advance_record
 
 REGISTER_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
@@ -73,7 +72,7 @@ class MemberInput:
 def create_member(session: Session, data: MemberInput, *, actor: User) -> DprdMember:
     """A DPRD member: name, fraksi and dapil are required, komisi optional."""
     require_role(actor, REGISTER_ROLES)
-    errors = _Errors()
+    errors = FieldErrors()
     for name in ("name", "fraksi", "dapil"):
         if not getattr(data, name).strip():
             errors.add(name, N_("This field is required."))
@@ -113,7 +112,7 @@ def _region(session: Session, code: str | None, level: RegionLevel) -> Region | 
     return region if region is not None and region.level == level else None
 
 
-def _validate_regions(session: Session, data: PokirInput, errors: _Errors) -> None:
+def _validate_regions(session: Session, data: PokirInput, errors: FieldErrors) -> None:
     regency = _region(session, data.regency_code, RegionLevel.REGENCY)
     if regency is None:
         errors.add("regency_code", N_("Choose a kabupaten/kota."))
@@ -132,7 +131,7 @@ def _validate_regions(session: Session, data: PokirInput, errors: _Errors) -> No
 
 
 def _validate_budget_line(
-    session: Session, data: PokirInput, errors: _Errors, *, program: Program | None
+    session: Session, data: PokirInput, errors: FieldErrors, *, program: Program | None
 ) -> None:
     if data.budget_line_id is None:
         return
@@ -148,7 +147,7 @@ def _validate_budget_line(
 
 
 def _validate(
-    session: Session, data: PokirInput, errors: _Errors, *, line_id: int | None = None
+    session: Session, data: PokirInput, errors: FieldErrors, *, line_id: int | None = None
 ) -> None:
     if not 2000 <= data.fiscal_year <= 2100:
         errors.add("fiscal_year", N_("Enter a fiscal year between 2000 and 2100."))
@@ -200,7 +199,7 @@ def _apply(line: PokirLine, data: PokirInput) -> None:
 def create_pokir_line(session: Session, data: PokirInput, *, actor: User) -> PokirLine:
     """A pokir line in state ``input``; every field checked, all errors at once."""
     require_role(actor, ENTRY_ROLES)
-    errors = _Errors()
+    errors = FieldErrors()
     _validate(session, data, errors)
     errors.raise_if_any()
     require_region(actor, data.regency_code)
@@ -221,7 +220,7 @@ def update_pokir_line(
         raise ValidationError(
             {"state": []}, N_("A pokir line cannot be changed once TAPD has validated it.")
         )
-    errors = _Errors()
+    errors = FieldErrors()
     _validate(session, data, errors, line_id=line.id)
     errors.raise_if_any()
     _apply(line, data)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import clock
-from casework.errors import Duplicate, FieldMessage, ValidationError
+from casework.errors import Duplicate, FieldErrors, ValidationError
 from casework.i18n import N_
 from casework.identity import check_nik_matches, parse_nik, validate_kk
 from casework.models.person import (
@@ -45,24 +45,6 @@ class PersonInput:
     is_breadwinner: bool = False
 
 
-class _Errors:
-    """Collects field errors so the user sees all of them at once."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, list[FieldMessage]] = {}
-
-    def add(self, name: str, message: str, **params: object) -> None:
-        self.fields.setdefault(name, []).append(FieldMessage(message, **params))
-
-    def absorb(self, error: ValidationError) -> None:
-        for name, messages in error.fields.items():
-            self.fields.setdefault(name, []).extend(messages)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise ValidationError(self.fields)
-
-
 def village(session: Session, code: str) -> Region | None:
     """The village (desa/kelurahan) with ``code``, or None."""
     region = session.get(Region, code) if code else None
@@ -73,7 +55,7 @@ def _regency_codes(session: Session) -> set[str]:
     return set(session.scalars(select(Region.code).where(Region.level == RegionLevel.REGENCY)))
 
 
-def _validate_person(session: Session, data: PersonInput, errors: _Errors) -> tuple[str, str]:
+def _validate_person(session: Session, data: PersonInput, errors: FieldErrors) -> tuple[str, str]:
     nik = kk = ""
     try:
         info = parse_nik(data.nik, known_regencies=None, today=clock.today_wita())
@@ -111,7 +93,7 @@ def register_person(session: Session, data: PersonInput, *, actor: User) -> Pers
     region; a NIK already registered is refused with a pointer to that person.
     """
     require_role(actor, CASEWORK_WRITE_ROLES)
-    errors = _Errors()
+    errors = FieldErrors()
     nik, kk = _validate_person(session, data, errors)
     errors.raise_if_any()
     home = village(session, data.village_code)
@@ -149,7 +131,7 @@ def update_person(session: Session, person: Person, data: PersonInput, *, actor:
     """Correct a person's data under the same rules as registration."""
     require_role(actor, CASEWORK_WRITE_ROLES)
     require_region(actor, person.regency_code)
-    errors = _Errors()
+    errors = FieldErrors()
     nik, kk = _validate_person(session, data, errors)
     errors.raise_if_any()
     home = village(session, data.village_code)
@@ -206,7 +188,7 @@ def group_bounds(session: Session, fiscal_year: int | None = None) -> tuple[int,
     )
 
 
-def _validate_group(session: Session, data: GroupInput, errors: _Errors) -> list[Person]:
+def _validate_group(session: Session, data: GroupInput, errors: FieldErrors) -> list[Person]:
     if not data.name.strip():
         errors.add("name", REQUIRED)
     home = village(session, data.village_code)
@@ -261,7 +243,7 @@ def register_group(session: Session, data: GroupInput, *, actor: User) -> Group:
     village, each listed once, with exactly one ketua, sekretaris and bendahara.
     """
     require_role(actor, CASEWORK_WRITE_ROLES)
-    errors = _Errors()
+    errors = FieldErrors()
     _validate_group(session, data, errors)
     errors.raise_if_any()
     home = village(session, data.village_code)

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from casework import clock
-from casework.errors import NotAllowed, field_error
+from casework.errors import FieldErrors, NotAllowed, field_error
 from casework.i18n import N_
 from casework.models.case import Case, CaseState
 from casework.models.program import DocumentKind
@@ -22,7 +22,6 @@ from casework.models.verification import (
     DtsenStatus,
 )
 from casework.services.access import require_region, require_role
-from casework.services.registry import _Errors
 from casework.storage import DocumentStore
 
 # Verification data may change until the case is recommended.
@@ -57,7 +56,7 @@ def attach_document(
 ) -> Document:
     """Store an uploaded document (PDF, JPG or PNG by content, size limited) on the case."""
     _require_open(case, actor)
-    errors = _Errors()
+    errors = FieldErrors()
     if kind not in {k.value for k in DocumentKind}:
         errors.add("kind", N_("Choose the kind of document."))
     errors.raise_if_any()
@@ -97,7 +96,7 @@ def record_dtsen_check(
 ) -> DtsenCheck:
     """Record a DTSEN check (status, decile 1–10 when registered, source, date, evidence)."""
     _require_open(case, actor)
-    errors = _Errors()
+    errors = FieldErrors()
     if data.status not in {s.value for s in DtsenStatus}:
         errors.add("status", N_("Choose a DTSEN status."))
     if data.source not in {s.value for s in DtsenSource}:
@@ -165,7 +164,7 @@ def record_assessment(
 ) -> Assessment:
     """Record the field assessment: feasibility and the package of goods with unit prices."""
     _require_open(case, actor)
-    errors = _Errors()
+    errors = FieldErrors()
     if not feasibility_notes.strip():
         errors.add("feasibility_notes", N_("This field is required."))
     if assessed_on is None:
