@@ -100,6 +100,29 @@ def parse_items(text: str | None) -> list[ProcurementItemInput]:
     return items
 
 
+class _CreateOnlyView(BerdayaModelView):
+    """Records created through a service form and never edited in place."""
+
+    scoped_model: Any = None  # set to scope the list to the actor's region via its case
+
+    @property
+    def can_edit(self) -> bool:
+        return False
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        form.fill_choices()
+        return form
+
+    def get_query(self) -> Any:
+        query = super().get_query()
+        return query if self.scoped_model is None else _scoped_by_case(query, self.scoped_model)
+
+    def get_count_query(self) -> Any:
+        query = super().get_count_query()
+        return query if self.scoped_model is None else _scoped_by_case(query, self.scoped_model)
+
+
 class ProcurementForm(AdminForm):
     vendor = StringField(_l("Vendor"))
     contract_number = StringField(_l("Contract number"))
@@ -112,7 +135,7 @@ class ProcurementForm(AdminForm):
         self.case_ids.choices = _case_choices(decreed)
 
 
-class ProcurementView(BerdayaModelView):
+class ProcurementView(_CreateOnlyView):
     view_roles = STAFF_ROLES
     edit_roles = FINANCE
     column_list = ("contract_number", "vendor", "contract_date", "total")
@@ -126,17 +149,8 @@ class ProcurementView(BerdayaModelView):
     }
     column_formatters = {"total": lambda v, c, m, p: rupiah(m.total)}
 
-    @property
-    def can_edit(self) -> bool:
-        return False
-
     def get_create_form(self) -> Any:
         return ProcurementForm
-
-    def create_form(self, obj: Any = None) -> Any:
-        form = super().create_form(obj)
-        form.fill_choices()
-        return form
 
     def create_model(self, form: Any) -> Any:
         try:
@@ -179,7 +193,7 @@ class HandoverForm(AdminForm):
             self.handed_over_on.data = clock.today_wita()
 
 
-class HandoverView(BerdayaModelView):
+class HandoverView(_CreateOnlyView):
     view_roles = STAFF_ROLES
     edit_roles = HANDOVER_ROLES
     column_list = ("case", "handed_over_on", "place", "receiver_name", "recorded_at")
@@ -194,23 +208,10 @@ class HandoverView(BerdayaModelView):
     }
     form_excluded_columns = ("photo_stored_name",)
 
-    @property
-    def can_edit(self) -> bool:
-        return False
-
-    def get_query(self) -> Any:
-        return _scoped_by_case(super().get_query(), Handover)
-
-    def get_count_query(self) -> Any:
-        return _scoped_by_case(super().get_count_query(), Handover)
+    scoped_model = Handover
 
     def get_create_form(self) -> Any:
         return HandoverForm
-
-    def create_form(self, obj: Any = None) -> Any:
-        form = super().create_form(obj)
-        form.fill_choices()
-        return form
 
     def create_model(self, form: Any) -> Any:
         actor = require_actor()
@@ -256,7 +257,7 @@ class AccountForm(AdminForm):
         self.case.choices = _case_choices(cash)
 
 
-class BeneficiaryAccountView(BerdayaModelView):
+class BeneficiaryAccountView(_CreateOnlyView):
     view_roles = FINANCE | {Role.CASEWORKER, Role.AUDITOR}
     edit_roles = FINANCE | {Role.CASEWORKER}
     column_list = ("case_id", "bank_code", "account_number", "holder_name", "updated_at")
@@ -271,23 +272,10 @@ class BeneficiaryAccountView(BerdayaModelView):
     column_details_list = column_list
     can_view_details = False
 
-    @property
-    def can_edit(self) -> bool:
-        return False
-
-    def get_query(self) -> Any:
-        return _scoped_by_case(super().get_query(), BeneficiaryAccount)
-
-    def get_count_query(self) -> Any:
-        return _scoped_by_case(super().get_count_query(), BeneficiaryAccount)
+    scoped_model = BeneficiaryAccount
 
     def get_create_form(self) -> Any:
         return AccountForm
-
-    def create_form(self, obj: Any = None) -> Any:
-        form = super().create_form(obj)
-        form.fill_choices()
-        return form
 
     def create_model(self, form: Any) -> Any:
         actor = require_actor()
@@ -336,7 +324,7 @@ class BatchForm(AdminForm):
         self.case_ids.choices = _case_choices(payable)
 
 
-class PaymentBatchView(BerdayaModelView):
+class PaymentBatchView(_CreateOnlyView):
     view_roles = BATCH_READERS
     edit_roles = FINANCE
     details_template = "admin/payment_batch_details.html"
@@ -350,17 +338,8 @@ class PaymentBatchView(BerdayaModelView):
         "created_at": _l("Created at"),
     }
 
-    @property
-    def can_edit(self) -> bool:
-        return False
-
     def get_create_form(self) -> Any:
         return BatchForm
-
-    def create_form(self, obj: Any = None) -> Any:
-        form = super().create_form(obj)
-        form.fill_choices()
-        return form
 
     def create_model(self, form: Any) -> Any:
         data = BatchInput(
