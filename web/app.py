@@ -43,6 +43,10 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     init_errors(app)
 
+    from web.limits import init_limits
+
+    init_limits(app)
+
     from web.auth import init_auth
 
     init_auth(app)
