@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import flash, url_for
 from flask_babel import gettext, ngettext
@@ -28,6 +30,9 @@ from web.db import db
 from web.i18n import error_message
 from workflows.engine import advance_many
 from workflows.programs import DEFINITIONS
+
+# Characters Werkzeug leaves unquoted in a query string (werkzeug.urls._urlencode).
+QUERY_SAFE = "!$'()*,/:;?@"
 
 MAX_REFUSALS_SHOWN = 10
 
@@ -135,14 +140,29 @@ class CaseView(CaseScreenMixin, BerdayaModelView):
 
     def list_url(self, **filters: str) -> str:
         """The case list filtered by filter keys (program, state, regency, overdue, …)."""
-        args: dict[str, Any] = {}
-        position = 0
-        for index, flt in enumerate(self._filters or []):
-            key = getattr(flt, "key", None)
-            if key in filters:
-                args[f"flt{position}_{self.get_filter_arg(index, flt)}"] = filters[key]
-                position += 1
-        return url_for(f"{self.endpoint}.index_view", **args)
+        return self.list_url_builder()(**filters)
+
+    def list_url_builder(self) -> Callable[..., str]:
+        """``list_url`` for many links on one page: the route and filter names looked up once.
+
+        Builds the same URL as ``url_for`` would (filters in the list's order, numbered from
+        0, the query string encoded as Werkzeug does).
+        """
+        base = url_for(f"{self.endpoint}.index_view")
+        names = [
+            (flt.key, self.get_filter_arg(index, flt))
+            for index, flt in enumerate(self._filters or [])
+            if getattr(flt, "key", None)
+        ]
+
+        def build(**filters: str) -> str:
+            chosen = [(name, filters[key]) for key, name in names if key in filters]
+            if not chosen:
+                return base
+            query = [(f"flt{n}_{name}", value) for n, (name, value) in enumerate(chosen)]
+            return f"{base}?{urlencode(query, safe=QUERY_SAFE)}"
+
+        return build
 
     # --- writing -------------------------------------------------------------------
 

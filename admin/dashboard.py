@@ -16,6 +16,7 @@ from typing import Any
 
 from flask_admin import AdminIndexView, expose
 from flask_babel import gettext
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from admin.case_columns import state_label
@@ -26,6 +27,7 @@ from casework.models.program import Program
 from casework.models.user import Role, User
 from casework.services.overdue import (
     AGEING_LABELS,
+    NO_POKIR_LINE,
     UNASSIGNED,
     Ageing,
     OverdueDashboard,
@@ -80,6 +82,15 @@ def count_cases(user: User) -> Counts:
     return counts
 
 
+def cell(n: int, url: str) -> Markup:
+    """A count, linked to ``url`` when there is one and the count is not zero."""
+    return Markup('<a href="{}">{}</a>').format(url, n) if url and n else Markup(n)
+
+
+def no_link(**_filters: str) -> str:
+    return ""
+
+
 def _chart(title: str, labels: list[str], values: list[int], links: list[str] | None) -> Any:
     """What static/dashboard.js needs to draw one bar chart (read from a data attribute)."""
     return {"title": title, "labels": labels, "values": values, "links": links or []}
@@ -114,7 +125,7 @@ class DashboardView(RoleGate, AdminIndexView):
 
     def _case_link(self) -> CaseLink | None:
         links = self.case_view is not None and self.case_view.is_accessible()
-        return self.case_view.list_url if links else None
+        return self.case_view.list_url_builder() if links else None
 
     @expose("/")
     def index(self) -> Any:
@@ -127,7 +138,8 @@ class DashboardView(RoleGate, AdminIndexView):
             counts=count_cases(user),
             user=user,
             state_label=state_label,
-            case_link=link,
+            cell=cell,
+            link=link or no_link,
         )
 
     def _overdue_page(self, user: User, link: CaseLink | None) -> Any:
@@ -137,10 +149,12 @@ class DashboardView(RoleGate, AdminIndexView):
             board=board,
             user=user,
             state_label=state_label,
-            case_link=link,
+            cell=cell,
+            link=link or no_link,
             show_workload=user.sees_personal_data,
             ageing_labels=AGEING_LABELS,
             due_soon=Ageing.DUE_SOON,
             unassigned=UNASSIGNED,
+            no_pokir_line=NO_POKIR_LINE,
             charts=[ageing_chart(board, link), state_chart(board, link)],
         )

@@ -13,12 +13,14 @@ from sqlalchemy import select
 from admin.security import actor
 from casework import clock
 from casework.models.case import STATE_LABELS, Case
+from casework.models.pokir import DprdMember, PokirLine
 from casework.models.program import Program
 from casework.models.region import Region, RegionLevel
 from casework.models.user import User
 from casework.services.overdue import (
     AGEING_LABELS,
     FINAL_STATES,
+    NO_POKIR_LINE,
     UNASSIGNED,
     Ageing,
     ageing_bounds,
@@ -57,6 +59,22 @@ def assignee_options() -> list[tuple[str, str]]:
         stmt = stmt.where((User.region_code == user.region_code) | User.region_code.is_(None))
     rows = db.session.execute(stmt.order_by(User.full_name))
     return [(UNASSIGNED, gettext("Unassigned"))] + [(str(uid), name) for uid, name in rows]
+
+
+def pokir_line_options() -> list[tuple[str, str]]:
+    """Pokir lines of the user's kabupaten/kota (all for province staff), newest year first."""
+    stmt = select(PokirLine.id, PokirLine.sipd_ref, DprdMember.name, PokirLine.fiscal_year).join(
+        DprdMember, DprdMember.id == PokirLine.member_id
+    )
+    user = actor()
+    if user is not None and user.region_code is not None:
+        stmt = stmt.where(PokirLine.regency_code == user.region_code)
+    rows = db.session.execute(
+        stmt.order_by(PokirLine.fiscal_year.desc(), DprdMember.name, PokirLine.sipd_ref)
+    )
+    return [(NO_POKIR_LINE, gettext("No pokir line"))] + [
+        (str(lid), f"{ref} — {name} ({year})") for lid, ref, name, year in rows
+    ]
 
 
 def ageing_options() -> list[tuple[str, str]]:
@@ -183,6 +201,23 @@ class AssigneeFilter(KeyedEqual):
         return query.filter(Case.assignee_id == int(value))
 
 
+class PokirLineFilter(KeyedEqual):
+    """The pokir line a case was proposed through, or ``none``: cases outside any."""
+
+    def __init__(self) -> None:
+        super().__init__(Case.pokir_line_id, _l("Pokir line"), "pokir_line", pokir_line_options)
+
+    def clean(self, value: Any) -> str:
+        if value != NO_POKIR_LINE and not str(value).isdigit():
+            raise ValueError(value)
+        return str(value)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        if value == NO_POKIR_LINE:
+            return query.filter(Case.pokir_line_id.is_(None))
+        return query.filter(Case.pokir_line_id == int(value))
+
+
 def case_filters() -> list[BaseSQLAFilter]:
     """The filters of the case list, in the order they are offered."""
     return [
@@ -194,4 +229,5 @@ def case_filters() -> list[BaseSQLAFilter]:
         KeyedEqual(Case.fiscal_year, _l("Fiscal year"), "year", year_options, int),
         AgeingFilter(),
         OpenFilter(),
+        PokirLineFilter(),
     ]

@@ -81,8 +81,19 @@ class Case(Base):
         CheckConstraint("requested_amount >= 0", name="amount_not_negative"),
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_cases_state_due_at", "state", "due_at"),
-        Index("ix_cases_regency_state", "regency_code", "state"),
-        # Covering indexes of the overdue dashboard's GROUP BYs (casework/services/overdue.py).
+        # The overdue dashboard's one scan (casework/services/overdue.py); its prefix also
+        # serves the list filtered by kabupaten/kota and state.
+        Index(
+            "ix_cases_dashboard",
+            "regency_code",
+            "state",
+            "program_id",
+            "fiscal_year",
+            "assignee_id",
+            "pokir_line_id",
+            "due_at",
+        ),
+        # The case list filtered by program and year, or by assignee (then state, deadline).
         Index("ix_cases_program_year_state_due", "program_id", "fiscal_year", "state", "due_at"),
         Index("ix_cases_assignee_state_due", "assignee_id", "state", "due_at"),
     )

@@ -1,9 +1,12 @@
 """The managers' overdue dashboard: which cases are stuck where and with whom.
 
-Every figure is one GROUP BY over ``cases`` (no per-case Python). The ageing boundaries are
+Every figure comes from ONE grouped scan of ``ix_cases_dashboard``, a covering index on
+(kabupaten/kota, state, program, fiscal year, assignee, pokir line, due date): the rows are
+grouped by those six columns with the cumulative ageing counts per group, and the few
+thousand groups are added up in Python (no per-case Python). The ageing boundaries are
 computed once per call as instants (e.g. the start of the day that lies 6 working days
-back), so the database compares ``due_at`` with constants and can use
-``ix_cases_state_due_at`` (open states are listed with IN, one index range per state).
+back), so the database compares ``due_at`` with constants. The list filters the numbers
+link to (casework.services.overdue's clauses) select exactly the same sets.
 
 Ageing of an open case with a deadline, in working days of the work calendar (weekends,
 national holidays, collective leave and the admin's extra days off skipped) in WITA:
@@ -17,6 +20,7 @@ national holidays, collective leave and the admin's extra days off skipped) in W
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -29,6 +33,7 @@ from casework.calendar import WorkCalendar, calendar_for
 from casework.clock import WITA
 from casework.i18n import N_
 from casework.models.case import Case, CaseState
+from casework.models.pokir import DprdMember, PokirLine
 from casework.models.program import Program
 from casework.models.region import Region
 from casework.models.user import User
@@ -43,9 +48,12 @@ FINAL_STATES: tuple[str, ...] = (
 OPEN_STATES: tuple[str, ...] = tuple(s.value for s in CaseState if s.value not in FINAL_STATES)
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+KeyT = TypeVar("KeyT")
 
 # The assignee filter's value for cases nobody is assigned to.
 UNASSIGNED = "none"
+# The pokir-line filter's value for cases not proposed through any pokir line.
+NO_POKIR_LINE = "none"
 DUE_SOON_WORKING_DAYS = 2
 # Oldest working-day count of each overdue bucket plus one: 6 starts "6–20", 21 "over 20".
 SIX_DAYS, TWENTY_ONE_DAYS = 6, 21
@@ -133,19 +141,6 @@ def ageing_clause(bucket: Ageing, bounds: AgeingBounds) -> ColumnElement[bool]:
     return and_(open_clause(), Case.due_at >= low, Case.due_at < high)
 
 
-def _bucket_expression(bounds: AgeingBounds) -> Any:
-    return case(
-        (Case.due_at >= bounds.now, Ageing.DUE_SOON.value),
-        (Case.due_at >= bounds.six_days, Ageing.DAYS_1_5.value),
-        (Case.due_at >= bounds.twenty_one_days, Ageing.DAYS_6_20.value),
-        else_=Ageing.OVER_20.value,
-    )
-
-
-def _overdue_count(bounds: AgeingBounds) -> Any:
-    return func.coalesce(func.sum(case((Case.due_at < bounds.now, 1), else_=0)), 0)
-
-
 @dataclass
 class RegencyStateCounts:
     """Cases per (kabupaten/kota, state), with the names of the kabupaten/kota."""
@@ -203,6 +198,7 @@ class OverdueDashboard:
     ageing: dict[Ageing, int]
     workload: list[Workload]
     program_years: list[ProgramYear]
+    pokir_lines: list[PokirLineCounts]
 
     @property
     def overdue(self) -> int:
@@ -214,33 +210,6 @@ def _visible(stmt: SelectT, actor: User) -> SelectT:
     return stmt if actor.region_code is None else stmt.where(Case.regency_code == actor.region_code)
 
 
-def count_by_regency_state(session: Session, actor: User) -> RegencyStateCounts:
-    """All visible cases per kabupaten/kota and state (covered by ix_cases_regency_state)."""
-    stmt = select(Case.regency_code, Case.state, func.count()).group_by(
-        Case.regency_code, Case.state
-    )
-    counts = RegencyStateCounts()
-    for regency, state, n in session.execute(_visible(stmt, actor)):
-        counts.cells[(regency, state)] = n
-    codes = sorted({r for r, _ in counts.cells})
-    if codes:
-        names = select(Region.code, Region.name).where(Region.code.in_(codes))
-        counts.names = {code: name for code, name in session.execute(names)}
-    return counts
-
-
-def count_by_ageing(session: Session, actor: User, bounds: AgeingBounds) -> dict[Ageing, int]:
-    """Open cases per ageing bucket; those due later than 'soon' are not counted."""
-    bucket = _bucket_expression(bounds).label("bucket")
-    stmt = (
-        select(bucket, func.count())
-        .where(open_clause(), Case.due_at < bounds.soon_until)
-        .group_by(bucket)
-    )
-    found = {Ageing(b): n for b, n in session.execute(_visible(stmt, actor))}
-    return {b: found.get(b, 0) for b in Ageing}
-
-
 def _user_names(session: Session, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -248,46 +217,164 @@ def _user_names(session: Session, ids: list[int]) -> dict[int, str]:
     return {uid: name for uid, name in session.execute(stmt)}
 
 
-def count_workload(session: Session, actor: User, bounds: AgeingBounds) -> list[Workload]:
-    """Open and overdue cases per assignee, busiest first; the unassigned row last."""
-    stmt = (
-        select(Case.assignee_id, func.count(), _overdue_count(bounds))
-        .where(open_clause())
-        .group_by(Case.assignee_id)
-    )
-    rows = list(session.execute(_visible(stmt, actor)))
-    ids = [uid for uid, _, _ in rows if uid is not None]
-    names = _user_names(session, ids)
-    loads = [
-        Workload(uid, names.get(uid, "") if uid is not None else "", n, late)
-        for uid, n, late in rows
-    ]
-    assigned = sorted(
-        (w for w in loads if w.assignee_id is not None), key=lambda w: (-w.overdue, -w.open)
-    )
-    return assigned + [w for w in loads if w.assignee_id is None]
+@dataclass(frozen=True)
+class PokirLineCounts:
+    """All, open and overdue cases proposed through one pokir line (None: no pokir line)."""
+
+    pokir_line_id: int | None
+    sipd_ref: str
+    member_name: str
+    program_code: str
+    fiscal_year: int | None
+    total: int
+    open: int
+    overdue: int
 
 
-def count_by_program_year(session: Session, actor: User, bounds: AgeingBounds) -> list[ProgramYear]:
-    """All, open and overdue cases per program and fiscal year, newest year first.
+@dataclass(frozen=True)
+class _Group:
+    """One row of the dashboard's single grouped scan."""
 
-    Grouped by state too, so the database reads ix_cases_program_year_state_due in order
-    and compares nothing per row but the deadline; the few groups are added up here.
+    regency: str
+    state: str
+    program_id: int
+    fiscal_year: int
+    assignee_id: int | None
+    pokir_line_id: int | None
+    count: int
+    before_21: int  # due before the 21st most recent working day: more than 20 overdue
+    before_6: int  # due before the 6th: overdue by 6 or more
+    before_now: int  # overdue
+    before_soon: int  # overdue or due soon
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+def _before(instant: datetime) -> Any:
+    return func.coalesce(func.sum(case((Case.due_at < instant, 1), else_=0)), 0)
+
+
+def _scan(session: Session, actor: User, bounds: AgeingBounds) -> list[_Group]:
+    """Every figure's input in one pass over ``ix_cases_dashboard`` (a covering index).
+
+    Grouped by the six columns the dashboard breaks down by, with the cumulative ageing
+    counts per group; the groups (hundreds to a few thousand) are added up in Python.
     """
-    late = func.coalesce(func.sum(case((Case.due_at < bounds.now, 1), else_=0)), 0)
-    stmt = select(Case.program_id, Case.fiscal_year, Case.state, func.count(), late).group_by(
-        Case.program_id, Case.fiscal_year, Case.state
+    keys = (
+        Case.regency_code,
+        Case.state,
+        Case.program_id,
+        Case.fiscal_year,
+        Case.assignee_id,
+        Case.pokir_line_id,
     )
-    sums: dict[tuple[int, int], list[int]] = {}
-    for pid, year, state, n, n_late in session.execute(_visible(stmt, actor)):
-        total = sums.setdefault((pid, year), [0, 0, 0])
-        is_open = state in OPEN_STATES
-        total[0] += n
-        total[1] += n if is_open else 0
-        total[2] += n_late if is_open else 0
-    codes = {pid: code for pid, code in session.execute(select(Program.id, Program.code))}
+    stmt = select(
+        *keys,
+        func.count(),
+        _before(bounds.twenty_one_days),
+        _before(bounds.six_days),
+        _before(bounds.now),
+        _before(bounds.soon_until),
+    ).group_by(*keys)
+    return [_Group(*row) for row in session.execute(_visible(stmt, actor))]
+
+
+def _regency_states(session: Session, groups: list[_Group]) -> RegencyStateCounts:
+    counts = RegencyStateCounts()
+    for g in groups:
+        key = (g.regency, g.state)
+        counts.cells[key] = counts.cells.get(key, 0) + g.count
+    codes = sorted({r for r, _ in counts.cells})
+    if codes:
+        names = select(Region.code, Region.name).where(Region.code.in_(codes))
+        counts.names = {code: name for code, name in session.execute(names)}
+    return counts
+
+
+def _ageing(groups: list[_Group]) -> dict[Ageing, int]:
+    """Open cases per ageing bucket; those due later than 'soon' are not counted."""
+    found = dict.fromkeys(Ageing, 0)
+    for g in groups:
+        if g.is_open:
+            found[Ageing.OVER_20] += g.before_21
+            found[Ageing.DAYS_6_20] += g.before_6 - g.before_21
+            found[Ageing.DAYS_1_5] += g.before_now - g.before_6
+            found[Ageing.DUE_SOON] += g.before_soon - g.before_now
+    return found
+
+
+def _workload(session: Session, groups: list[_Group]) -> list[Workload]:
+    """Open and overdue cases per assignee, busiest first; the unassigned row last."""
+    sums: dict[int | None, list[int]] = {}
+    for g in groups:
+        if g.is_open:
+            total = sums.setdefault(g.assignee_id, [0, 0])
+            total[0] += g.count
+            total[1] += g.before_now
+    names = _user_names(session, [uid for uid in sums if uid is not None])
+    assigned = sorted(
+        (Workload(uid, names.get(uid, ""), *t) for uid, t in sums.items() if uid is not None),
+        key=lambda w: (-w.overdue, -w.open),
+    )
+    if None in sums:
+        assigned.append(Workload(None, "", *sums[None]))
+    return assigned
+
+
+def _tally(groups: list[_Group], key: Callable[[_Group], KeyT]) -> dict[KeyT, list[int]]:
+    """All, open and overdue cases per ``key`` of the groups."""
+    sums: dict[KeyT, list[int]] = {}
+    for g in groups:
+        total = sums.setdefault(key(g), [0, 0, 0])
+        total[0] += g.count
+        if g.is_open:
+            total[1] += g.count
+            total[2] += g.before_now
+    return sums
+
+
+def _program_codes(session: Session) -> dict[int, str]:
+    return {pid: code for pid, code in session.execute(select(Program.id, Program.code))}
+
+
+def _program_years(groups: list[_Group], codes: dict[int, str]) -> list[ProgramYear]:
+    """All, open and overdue cases per program and fiscal year, newest year first."""
+    sums = _tally(groups, lambda g: (g.program_id, g.fiscal_year))
     found = [ProgramYear(pid, codes.get(pid, ""), y, *t) for (pid, y), t in sums.items()]
     return sorted(found, key=lambda p: (-p.fiscal_year, p.program_code))
+
+
+def _pokir_lines(
+    session: Session, groups: list[_Group], codes: dict[int, str]
+) -> list[PokirLineCounts]:
+    """All, open and overdue cases per pokir line (member, SIPD reference), most overdue first;
+    the cases outside any pokir line last."""
+    sums = _tally(groups, lambda g: g.pokir_line_id)
+    ids = [lid for lid in sums if lid is not None]
+    lines: dict[int, tuple[str, str, int, int]] = {}
+    if ids:
+        stmt = (
+            select(
+                PokirLine.id,
+                PokirLine.sipd_ref,
+                DprdMember.name,
+                PokirLine.program_id,
+                PokirLine.fiscal_year,
+            )
+            .join(DprdMember, DprdMember.id == PokirLine.member_id)
+            .where(PokirLine.id.in_(ids))
+        )
+        lines = {lid: (ref, name, pid, year) for lid, ref, name, pid, year in session.execute(stmt)}
+    found = [
+        PokirLineCounts(lid, ref, name, codes.get(pid, ""), year, *sums[lid])
+        for lid, (ref, name, pid, year) in lines.items()
+    ]
+    found.sort(key=lambda p: (-p.overdue, -p.open, p.member_name, p.sipd_ref))
+    if None in sums:
+        found.append(PokirLineCounts(None, "", "", "", None, *sums[None]))
+    return found
 
 
 def overdue_dashboard(
@@ -295,13 +382,17 @@ def overdue_dashboard(
 ) -> OverdueDashboard:
     """Every figure of the dashboard for the cases the actor's region covers.
 
-    Read-only; the boundaries are computed once, so all figures agree on "now".
+    Read-only, one grouped scan; the boundaries are computed once, so all figures agree
+    on "now".
     """
     bounds = ageing_bounds(session, at)
+    groups = _scan(session, actor, bounds)
+    codes = _program_codes(session)
     return OverdueDashboard(
         bounds=bounds,
-        by_regency_state=count_by_regency_state(session, actor),
-        ageing=count_by_ageing(session, actor, bounds),
-        workload=count_workload(session, actor, bounds),
-        program_years=count_by_program_year(session, actor, bounds),
+        by_regency_state=_regency_states(session, groups),
+        ageing=_ageing(groups),
+        workload=_workload(session, groups),
+        program_years=_program_years(groups, codes),
+        pokir_lines=_pokir_lines(session, groups, codes),
     )

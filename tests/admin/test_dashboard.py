@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from flask import url_for
 from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from casework.services.users import issue_token
 from casework.storage import DocumentStore
 from tests import factories
 from tests.admin.helpers import login
+from tests.casework.test_pokir import make_pokir_line
 
 NOW = datetime(2025, 3, 12, 2, 0, tzinfo=UTC)  # Wednesday 10:00 WITA
 KUKAR, SAMARINDA = "64.02", "64.72"
@@ -108,8 +110,15 @@ def province(session: Session, users: dict[str, User], store: DocumentStore) -> 
     }
     cancelled = factories.case_in_state(session, users, store, CaseState.CANCELLED)
     cancelled.due_at = end_of_day_wita(date(2025, 2, 3))  # long past, but no longer open
-    session.flush()
     cases["cancelled"] = cancelled
+    # Three Kutai Kartanegara cases came through one pokir line (one of them late, one
+    # cancelled), one through another; the rest through none.
+    first = make_pokir_line(session, users["manager"], fiscal_year=2025, sipd_ref="SIPD-A-1")
+    second = make_pokir_line(session, users["manager"], fiscal_year=2025, sipd_ref="SIPD-B-2")
+    for name in ("due_today", "late_5", "cancelled"):
+        cases[name].pokir_line_id = first.id
+    cases["late_21"].pokir_line_id = second.id
+    session.flush()
     return cases
 
 
@@ -207,6 +216,23 @@ def test_the_workload_table_lists_open_and_overdue_cases_per_assignee_and_unassi
     assert cell(html, 'data-assignee="none"', 2) == "3"
     table = html.split("workload-table", 1)[1].split("</table>", 1)[0]
     assert table.rindex("data-assignee=") == table.index('data-assignee="none"')
+
+
+def test_the_pokir_table_counts_the_cases_of_each_pokir_line_most_overdue_first(
+    client: FlaskClient, users: dict[str, User], province: dict[str, Case]
+) -> None:
+    html = dashboard(client, users["manager"])
+    first = str(province["late_5"].pokir_line_id)
+    second = str(province["late_21"].pokir_line_id)
+    table = html.split("pokir-line-table", 1)[1].split("</table>", 1)[0]
+    assert cell(table, f'data-pokir-line="{first}"', 1) == "SIPD-A-1"
+    assert cell(table, f'data-pokir-line="{first}"', 2) == "WRSE"
+    # all, open, overdue: due_today + late_5 + cancelled; late_5 alone is overdue
+    assert [cell(table, f'data-pokir-line="{first}"', n) for n in (4, 5, 6)] == ["3", "2", "1"]
+    assert [cell(table, f'data-pokir-line="{second}"', n) for n in (4, 5, 6)] == ["1", "1", "1"]
+    # the other eight are open; late_6, late_20 and both Samarinda cases are overdue
+    assert [cell(table, 'data-pokir-line="none"', n) for n in (1, 2, 3)] == ["8", "8", "4"]
+    assert table.index(f'data-pokir-line="{first}"') < table.index('data-pokir-line="none"')
 
 
 def test_the_regency_table_has_a_row_per_kabupaten_and_a_column_per_state(
@@ -347,3 +373,31 @@ def test_the_list_filters_by_ageing_bucket_and_unassigned_cases(
     assert list_rows(client, f"/admin/case/?flt0_{ageing}=due_soon") == {soon.number}
     assert list_rows(client, f"/admin/case/?flt0_{ageing}=over_20") == {late.number}
     assert list_rows(client, f"/admin/case/?flt0_{assignee}=none") == {late.number}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"overdue": "1"},
+        {"state": "submitted", "regency": KUKAR},
+        {"pokir_line": "none", "open": "1"},
+        {"program": "1", "year": "2025", "overdue": "1"},
+        {"assignee": "7", "ageing": Ageing.DAYS_6_20.value},
+    ],
+)
+def test_the_dashboards_link_builder_makes_the_same_urls_as_url_for(
+    client: FlaskClient, filters: dict[str, str]
+) -> None:
+    from admin.cases import CaseView
+
+    view = next(
+        v for v in client.application.extensions["admin"][0]._views if isinstance(v, CaseView)
+    )
+    with client.application.test_request_context("/admin/"):
+        args: dict[str, str] = {}
+        for index, flt in enumerate(view._filters):
+            if flt.key in filters:
+                args[f"flt{len(args)}_{view.get_filter_arg(index, flt)}"] = filters[flt.key]
+        expected = url_for("case.index_view", **args)
+        assert view.list_url_builder()(**filters) == expected

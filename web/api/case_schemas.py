@@ -108,6 +108,10 @@ class CaseQuerySchema(PageArgsSchema):
         validate=ma.validate.Regexp(r"^([0-9]+|none)$", error=INVALID),
         metadata={"description": "User id of the assignee, or `none` for unassigned cases."},
     )
+    pokir_line = fields.String(
+        validate=ma.validate.Regexp(r"^([0-9]+|none)$", error=INVALID),
+        metadata={"description": "Id of the pokir line the case was proposed through, or `none`."},
+    )
     q = fields.String(metadata={"description": "Start of the case number."})
 
 

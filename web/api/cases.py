@@ -13,6 +13,7 @@ from casework.models.program import Program
 from casework.services.access import get_scoped, scoped
 from casework.services.cases import CaseInput, open_case
 from casework.services.overdue import (
+    NO_POKIR_LINE,
     UNASSIGNED,
     Ageing,
     ageing_bounds,
@@ -56,7 +57,14 @@ def _filtered(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
             stmt = stmt.where(column == args[name])
     if args.get("q"):
         stmt = stmt.where(Case.number.startswith(args["q"].strip().upper(), autoescape=True))
+    stmt = _pokir_line_filtered(stmt, args.get("pokir_line"))
     return _deadline_filtered(_assignee_filtered(stmt, args.get("assignee")), args)
+
+
+def _pokir_line_filtered(stmt: Select[Any], line: str | None) -> Select[Any]:
+    if line == NO_POKIR_LINE:
+        return stmt.where(Case.pokir_line_id.is_(None))
+    return stmt if line is None else stmt.where(Case.pokir_line_id == int(line))
 
 
 def _assignee_filtered(stmt: Select[Any], assignee: str | None) -> Select[Any]:
