@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request
+from flask import flash, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_admin import expose
 from flask_babel import gettext, ngettext
@@ -25,9 +25,10 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from admin.base import AdminForm, BerdayaModelView, show_domain_error
-from admin.security import STAFF_ROLES, require_actor
+from admin.security import require_actor
 from casework import clock
 from casework.errors import DomainError
+from casework.letters.bulk import letter_progress
 from casework.models.decree import (
     DECREE_CHANGE_LABELS,
     DECREE_KIND_LABELS,
@@ -35,6 +36,7 @@ from casework.models.decree import (
     Decree,
     DecreeStatus,
 )
+from casework.models.letter import Letter
 from casework.models.program import Program
 from casework.models.user import Role
 from casework.services import decrees
@@ -96,13 +98,36 @@ class ChangeForm(AdminForm):
     reason = StringField(_l("Reason"))
 
 
+def _letters_context(decree: Decree) -> dict[str, Any]:
+    """The decree's letters section: its SK and how far the recipients' letters are."""
+    from admin.letters import download_url
+
+    stmt = select(Letter).where(Letter.decree_id == decree.id, Letter.kind == "decree")
+    sk = db.current().scalars(stmt.order_by(Letter.id.desc())).first()
+    return {
+        "sk_letter": sk,
+        "sk_download_url": download_url(sk) if sk is not None and sk.file_path else None,
+        "letter_progress": letter_progress(db.current(), decree.id),
+    }
+
+
 def _status_label(model: Decree) -> str:
     return gettext(DECREE_STATUS_LABELS[DecreeStatus(model.status)])
 
 
 class DecreeView(BerdayaModelView):
-    view_roles = STAFF_ROLES
-    edit_roles = MANAGER_ROLES
+    read_action = "decree.read"
+    edit_action = "decree.write"
+    endpoint_actions = {
+        name: "decree.write"
+        for name in (
+            "add_cases_view",
+            "remove_case_view",
+            "issue_view",
+            "correct_view",
+            "change_view",
+        )
+    }
     details_template = "admin/decree_details.html"
     column_list = ("number", "program", "fiscal_year", "kind", "status", "decree_date", "title")
     column_default_sort = ("id", True)
@@ -167,6 +192,8 @@ class DecreeView(BerdayaModelView):
             "may_correct": self.may_edit and not decree.is_draft and decree.corrects_id is None,
             "corrective_form": CorrectiveDecreeForm(formdata=None),
         }
+        if not decree.is_draft:
+            context.update(_letters_context(decree))
         if context["may_edit"] and decree.corrects_id is None:
             form = CaseChoiceForm(formdata=None)
             candidates = db.current().scalars(decrees.candidate_cases(decree, actor).limit(2000))
@@ -190,6 +217,15 @@ class DecreeView(BerdayaModelView):
 
     def _back(self, decree_id: int) -> ResponseReturnValue:
         return redirect(self.get_url(".details_view", id=decree_id))
+
+    @expose("/<int:decree_id>/letters.json")
+    def letters_progress_view(self, decree_id: int) -> ResponseReturnValue:
+        """How far the decree's letters are (polled by static/js/letter_progress.js)."""
+        progress = letter_progress(db.current(), self._decree(decree_id).id)
+        db.session.rollback()  # read only
+        response = jsonify(progress.as_dict())
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @expose("/<int:decree_id>/cases", methods=("POST",))
     def add_cases_view(self, decree_id: int) -> ResponseReturnValue:

@@ -103,6 +103,7 @@ def advance_many(
             group = (row.workflow, row.state, verdict.dest.value, row.fiscal_year, row.program_id)
             fast.setdefault(group, []).append(row.id)
     reason = (reason or "").strip() or None
+    _issue_letters(session, fast, trigger, actor, reason)
     for (workflow, source, dest, year, program_id), group_ids in fast.items():
         due_case = Case(fiscal_year=year, program_id=program_id)  # the deadline depends on these
         _move_set(session, workflow, group_ids, source, dest, due_case, trigger, actor, reason)
@@ -110,6 +111,25 @@ def advance_many(
     _advance_each(session, slow, trigger, actor, reason, result)
     result.moved.sort()
     return result
+
+
+def _issue_letters(
+    session: Session,
+    fast: dict[tuple[str, str, str, int, int], list[int]],
+    trigger: str,
+    actor: User,
+    reason: str | None,
+) -> None:
+    """The letters of the fast groups' transition, before any move (incomplete letter
+    settings refuse the whole call with nothing written), in one reservation per group."""
+    from casework.services.letters import issue_letters_for_cases
+
+    for (workflow, source, _dest, _year, _program), group_ids in fast.items():
+        transition = DEFINITIONS[workflow].transition(trigger, source)
+        if transition is not None and transition.letters:
+            issue_letters_for_cases(
+                session, group_ids, transition.letters, trigger=trigger, reason=reason, actor=actor
+            )
 
 
 def _advance_each(

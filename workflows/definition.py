@@ -11,6 +11,7 @@ import enum
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from casework.letters.kinds import KINDS
 from casework.models.case import STATE_LABELS
 from casework.models.user import Role
 
@@ -39,6 +40,8 @@ class TransitionDef:
     guards: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     reason_required: bool = False
+    letters: tuple[str, ...] = ()
+    """Kinds of letter (casework/letters/kinds.py) the transition issues to the applicant."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class WorkflowDefinition:
             )
             if not t.roles:
                 yield f"transition {t.trigger} names no role"
+            yield from (f"unknown letter {k!r} on {t.trigger}" for k in t.letters if k not in KINDS)
         seen: dict[tuple[str, str], str] = {}
         for t in self.transitions:
             for s in t.sources:

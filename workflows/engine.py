@@ -32,6 +32,7 @@ from casework.errors import (
 )
 from casework.i18n import N_, Label
 from casework.models.case import Case, CaseEvent
+from casework.models.letter import LetterSettings
 from casework.models.user import User
 from workflows.context import TransitionContext
 from workflows.definition import StateDef, TransitionDef, WorkflowDefinition
@@ -293,6 +294,7 @@ def advance(
         ctx = TransitionContext(session, case, actor, rules, now, reason)
     for guard in transition.guards:
         GUARDS[guard](ctx)  # type: ignore[arg-type]
+    letter_settings = _letter_settings(session, transition)
     old_version = case.version
     if expected_version is not None and expected_version != old_version:
         raise VersionConflict(
@@ -309,7 +311,7 @@ def advance(
             EFFECTS[effect](ctx)  # type: ignore[arg-type]
     due = due_at_for(definition.state(dest), case, now, calendar_for(session))
     _write(connection, case, old_version, {"state": dest, "state_entered_at": now, "due_at": due})
-    return _record_event(
+    event = _record_event(
         connection,
         case_id=case.id,
         trigger=trigger,
@@ -319,6 +321,41 @@ def advance(
         reason=reason,
         at=now,
         case_version=old_version + 1,
+    )
+    if letter_settings is not None:
+        _issue_letters(session, case, transition, event, actor, letter_settings)
+    return event
+
+
+def _letter_settings(session: Session, transition: TransitionDef) -> LetterSettings | None:
+    """The letter settings when the transition issues letters; refuses incomplete settings
+    before anything is written (no letter, no number, no move)."""
+    if not transition.letters:
+        return None
+    from casework.services.letters import check_letter_settings
+
+    return check_letter_settings(session)
+
+
+def _issue_letters(
+    session: Session,
+    case: Case,
+    transition: TransitionDef,
+    event: CaseEvent,
+    actor: User,
+    settings: LetterSettings,
+) -> None:
+    """The transition's letters, in its transaction (ARCHITECTURE.md rule 3: the outbox)."""
+    from casework.services.letters import issue_case_letters
+
+    issue_case_letters(
+        session,
+        case,
+        transition.letters,
+        trigger=event.trigger,
+        reason=event.reason,
+        actor=actor,
+        settings=settings,
     )
 
 

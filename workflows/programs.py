@@ -7,7 +7,10 @@ from workflows.definition import WorkflowDefinition
 from workflows.standard import standard_definition
 
 KUBE = standard_definition(
-    "kube", N_("KUBE joint business group aid"), submit_guards=("group_composition_valid",)
+    "kube",
+    N_("KUBE joint business group aid"),
+    submit_guards=("group_composition_valid",),
+    approval_letters=("kube_group_notice",),
 )
 WRSE = standard_definition(
     "wrse",

@@ -49,9 +49,17 @@ def _roles(*roles: R) -> frozenset[R]:
 
 
 def standard_definition(
-    key: str, title: str, *, submit_guards: tuple[str, ...]
+    key: str,
+    title: str,
+    *,
+    submit_guards: tuple[str, ...],
+    approval_letters: tuple[str, ...] = ("approval_notice",),
 ) -> WorkflowDefinition:
-    """The standard aid workflow with ``submit_guards`` checked on (re)submission."""
+    """The standard aid workflow with ``submit_guards`` checked on (re)submission.
+
+    The approval letter goes out with the decree (SK), not with the internal approval: the
+    decree is the decision the recipient is told about, and it carries the SK number.
+    """
     t = TransitionDef
     transitions = (
         t(
@@ -110,7 +118,14 @@ def standard_definition(
             guards=("pokir_line_valid",),
             effects=("commit_pokir_budget",),
         ),
-        t("decree", (S.APPROVED,), S.DECREED, _roles(R.MANAGER), N_("Fix in decree (SK)")),
+        t(
+            "decree",
+            (S.APPROVED,),
+            S.DECREED,
+            _roles(R.MANAGER),
+            N_("Fix in decree (SK)"),
+            letters=approval_letters,
+        ),
         t(
             "start_procurement",
             (S.DECREED,),
@@ -143,6 +158,7 @@ def standard_definition(
             S.AWAITING_REPORT,
             _roles(R.CASEWORKER, R.MANAGER),
             N_("Request usage report"),
+            letters=("usage_report_reminder",),
         ),
         t(
             "accept_usage_report",
@@ -152,6 +168,7 @@ def standard_definition(
             N_("Accept usage report"),
             guards=("usage_report_accepted",),
             effects=("plan_monitoring_visits",),
+            letters=("monitoring_notice",),
         ),
         t(
             "close",
@@ -177,6 +194,7 @@ def standard_definition(
             N_("Return for revision"),
             reason_required=True,
             effects=("release_pokir_budget",),
+            letters=("return_notice",),
         ),
         t(
             "resubmit",
@@ -194,6 +212,7 @@ def standard_definition(
             N_("Reject"),
             reason_required=True,
             effects=("release_pokir_budget",),
+            letters=("rejection_notice",),
         ),
         t(
             "cancel",

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from casework import clock
 from casework.errors import (
+    Conflict,
     DomainError,
     Duplicate,
     FieldErrors,
-    NotAllowed,
     NotFound,
     field_error,
 )
@@ -144,7 +144,7 @@ def create_decree(session: Session, data: DecreeInput, *, actor: User) -> Decree
 def _require_draft(decree: Decree, actor: User) -> None:
     require_role(actor, MANAGERS)
     if not decree.is_draft:
-        raise NotAllowed(N_("An issued decree cannot be changed."))
+        raise Conflict(N_("An issued decree cannot be changed."))
 
 
 def add_cases(session: Session, decree: Decree, case_ids: Iterable[int], *, actor: User) -> int:
@@ -155,7 +155,7 @@ def add_cases(session: Session, decree: Decree, case_ids: Iterable[int], *, acto
     """
     _require_draft(decree, actor)
     if decree.corrects_id is not None:
-        raise NotAllowed(N_("A corrective decree lists changes, not new recipients."))
+        raise Conflict(N_("A corrective decree lists changes, not new recipients."))
     ids = sorted(set(case_ids))
     cases = _scoped_cases(session, ids, actor)
     listed = set(
@@ -287,6 +287,7 @@ def issue_decree(session: Session, decree: Decree, *, actor: User) -> Decree:
 
 
 def _issue(session: Session, decree: Decree, actor: User) -> None:
+    from casework.letters.decree import issue_decree_letter
     from workflows.engine import advance_many
 
     number = _next_number(session, decree)
@@ -308,6 +309,7 @@ def _issue(session: Session, decree: Decree, actor: User) -> None:
     decree.issued_at = clock.now()
     decree.issued_by_id = actor.id
     session.flush()
+    issue_decree_letter(session, decree, actor=actor)  # the SK, rendered after commit
     session.expire(decree, ["entries"])
 
 
@@ -317,7 +319,7 @@ def create_corrective_decree(
     """Draft an SK perubahan of an issued decree (same program, year and kind)."""
     require_role(actor, MANAGERS)
     if original.is_draft:
-        raise NotAllowed(N_("Only an issued decree can be corrected."))
+        raise Conflict(N_("Only an issued decree can be corrected."))
     _check_input(session, data, corrective=True)
     decree = _new_decree(
         data,
@@ -345,7 +347,7 @@ def add_correction(
     """List one change in a draft corrective decree: remove the recipient or correct the amount."""
     _require_draft(corrective, actor)
     if corrective.corrects_id is None:
-        raise NotAllowed(N_("Only a corrective decree lists changes."))
+        raise Conflict(N_("Only a corrective decree lists changes."))
     entry = _original_entry(session, corrective, case_id, actor)
     errors = FieldErrors()
     if not reason.strip():

@@ -1,0 +1,204 @@
+"""PDF rendering of letters with WeasyPrint, from Jinja templates under templates/letters/.
+
+The templates are named ``*.html.jinja``: they are documents in Indonesian by regulation
+(Tata Naskah Dinas), not screens, so the screen-translation checks do not apply to them.
+
+One ``LetterRenderer`` keeps the Jinja environment, the parsed stylesheet and the font
+configuration (Liberation Serif/Sans from fonts-liberation2, subset into each PDF), so
+rendering many letters pays for them once. ``render_many`` lays many letters out in ONE
+WeasyPrint document and splits its pages back into one PDF per letter (each letter starts
+on a new page and carries an anchor); a letter that runs over one page is rendered again
+on its own, because WeasyPrint's page counter cannot restart per letter and its pages are
+numbered "- 2 -", "- 3 -".
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from weasyprint import CSS, HTML
+from weasyprint.document import Document
+from weasyprint.text.fonts import FontConfiguration
+
+from casework.letters.kinds import KINDS, LetterKind
+from casework.letters.qr import qr_data_uri
+from casework.letters.terbilang import rupiah_figures, rupiah_in_words, terbilang
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates" / "letters"
+STYLESHEET = "letter.css"
+ANCHOR = "letter-{}"
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+          "September", "Oktober", "November", "Desember")  # fmt: skip
+# In a batch no page shows a number: a letter of one page has none, a longer one is
+# rendered again alone (see the module docstring).
+_BATCH_CSS = "@page { @bottom-center { content: none; } }"
+
+
+def long_date_id(day: date) -> str:
+    """``27 November 2026``."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The settings a letter prints: kop, place, signatory and tembusan."""
+
+    lines: tuple[str, ...]
+    address: str
+    contact: str
+    logo_uri: str
+    city: str
+    signatory_position: str
+    signatory_name: str
+    signatory_rank: str
+    signatory_nip: str
+    tembusan: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LetterDocument:
+    """Everything one letter shows; plain values only (no ORM objects)."""
+
+    kind: LetterKind
+    number: str
+    letter_date: date
+    recipient_name: str
+    recipient_lines: tuple[str, ...]
+    verify_url: str
+    head: Letterhead
+    body: Mapping[str, Any] = field(default_factory=dict)
+
+
+class LetterRenderer:
+    """Renders letter documents to PDF bytes; reuse one instance for many letters."""
+
+    def __init__(self, directory: Path = TEMPLATES) -> None:
+        self.directory = directory
+        self.env = Environment(
+            loader=FileSystemLoader(directory),
+            autoescape=True,  # names and reasons are text, never markup
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(
+            rupiah=rupiah_figures,
+            rupiah_words=rupiah_in_words,
+            terbilang=terbilang,
+            long_date=long_date_id,
+        )
+        self.fonts = FontConfiguration()
+        self._versions: dict[str, str] = {}
+
+    @cached_property
+    def stylesheet(self) -> CSS:
+        css = (self.directory / STYLESHEET).read_text(encoding="utf-8")
+        return CSS(string=css, font_config=self.fonts, base_url=str(self.directory))
+
+    @cached_property
+    def batch_stylesheet(self) -> CSS:
+        return CSS(string=_BATCH_CSS, font_config=self.fonts)
+
+    def template_version(self, kind: LetterKind) -> str:
+        """A short hash of everything that shapes the kind's letters: its template, the
+        shared partials (``_*.html.jinja``) and the stylesheet; read once per process."""
+        if kind.key not in self._versions:
+            digest = hashlib.sha256()
+            shared = sorted(p.name for p in self.directory.glob("_*.html.jinja"))
+            for name in (kind.template, *shared, STYLESHEET):
+                digest.update((self.directory / name).read_bytes())
+            self._versions[kind.key] = digest.hexdigest()[:12]
+        return self._versions[kind.key]
+
+    def section(self, document: LetterDocument, index: int = 0) -> str:
+        """The HTML of one letter: a <section> that starts a new page."""
+        template = self.env.get_template(document.kind.template)
+        return template.render(
+            letter=document,
+            kind=document.kind,
+            head=document.head,
+            body=document.body,
+            anchor=ANCHOR.format(index),
+            qr=Markup(qr_data_uri(document.verify_url)),
+            date_text=f"{document.head.city}, {long_date_id(document.letter_date)}",
+        )
+
+    def html(self, documents: Sequence[LetterDocument]) -> str:
+        """One HTML document holding every letter, each in its own section."""
+        title = documents[0].number if len(documents) == 1 else "Surat"
+        sections = "\n".join(self.section(d, i) for i, d in enumerate(documents))
+        return (
+            '<!DOCTYPE html><html lang="id"><head><meta charset="utf-8">'
+            f"<title>{Markup.escape(title)}</title></head><body>{sections}</body></html>"
+        )
+
+    def _layout(self, documents: Sequence[LetterDocument], *, batch: bool) -> Document:
+        sheets = [self.stylesheet, self.batch_stylesheet] if batch else [self.stylesheet]
+        return HTML(string=self.html(documents), base_url=str(self.directory)).render(
+            stylesheets=sheets, font_config=self.fonts
+        )
+
+    def render(self, document: LetterDocument) -> bytes:
+        """The PDF of one letter."""
+        return bytes(self._layout([document], batch=False).write_pdf())
+
+    def render_many(self, documents: Sequence[LetterDocument]) -> list[bytes]:
+        """The PDFs of many letters, laid out together in one document and split."""
+        if not documents:
+            return []
+        laid_out = self._layout(documents, batch=True)
+        groups = split_pages(laid_out, len(documents))
+        return [
+            bytes(laid_out.copy(pages).write_pdf()) if len(pages) == 1 else self.render(doc)
+            for doc, pages in zip(documents, groups, strict=True)
+        ]
+
+
+def split_pages(document: Document, count: int) -> list[list[Any]]:
+    """The pages of each of ``count`` letters, found by the anchor each letter starts with."""
+    groups: list[list[Any]] = []
+    for page in document.pages:
+        if ANCHOR.format(len(groups)) in page.anchors:
+            groups.append([])
+        if not groups:
+            raise ValueError("the first page does not start a letter")
+        groups[-1].append(page)
+    if len(groups) != count:
+        raise ValueError(f"{count} letters laid out as {len(groups)}")
+    return groups
+
+
+_local = threading.local()
+
+
+@atexit.register
+def _release_renderer() -> None:
+    """Drop this (the main) thread's renderer while the interpreter is whole: left to the
+    interpreter's final clean-up, its Pango objects are freed after GLib and crash the
+    process on exit (SIGSEGV)."""
+    _local.__dict__.pop("renderer", None)
+
+
+def default_renderer() -> LetterRenderer:
+    """This thread's renderer (templates, stylesheet and fonts loaded once per thread:
+    WeasyPrint's font configuration is not meant to be shared between threads)."""
+    renderer: LetterRenderer | None = getattr(_local, "renderer", None)
+    if renderer is None:
+        renderer = _local.renderer = LetterRenderer()
+    return renderer
+
+
+def kind_named(key: str) -> LetterKind:
+    """The registered kind ``key`` (KeyError when unknown)."""
+    return KINDS[key]
