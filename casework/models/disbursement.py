@@ -22,6 +22,7 @@ from casework.i18n import N_
 from casework.models.base import Base
 from casework.models.case import Case
 from casework.models.user import User
+from casework.privacy import EncryptedString
 
 
 class Procurement(Base):
@@ -112,14 +113,14 @@ class IdempotentRequest(Base):
 
 
 class BeneficiaryAccount(Base):
-    """The bank account a case's cash aid is paid to (shown masked)."""
+    """The bank account a case's cash aid is paid to (encrypted at rest, shown masked)."""
 
     __tablename__ = "beneficiary_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
     bank_code: Mapped[str] = mapped_column(String(20))
-    account_number: Mapped[str] = mapped_column(String(34))
+    account_number: Mapped[str] = mapped_column(EncryptedString("account_number"))
     holder_name: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
@@ -188,7 +189,7 @@ class Payment(Base):
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     bank_code: Mapped[str] = mapped_column(String(20))
-    account_number: Mapped[str] = mapped_column(String(34))
+    account_number: Mapped[str] = mapped_column(EncryptedString("account_number"))
     holder_name: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(10), default=PaymentStatus.PENDING.value)
     failure_reason: Mapped[str] = mapped_column(Text, default="")

@@ -17,7 +17,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.sql.elements import ColumnElement
 
 from casework import clock
 from casework.i18n import N_
@@ -25,6 +27,7 @@ from casework.identity import mask_number
 from casework.models.base import Base
 from casework.models.program import BusinessType
 from casework.models.region import Region
+from casework.privacy import HASH_LENGTH, EncryptedString, blind_index
 
 
 def _values(e: type[enum.Enum]) -> list[str]:
@@ -52,20 +55,44 @@ MARITAL_LABELS = {
 }
 
 
+def name_key(name: str) -> str:
+    """The search key of a name: lower case, single spaces (prefix search on an index)."""
+    return " ".join(name.split()).lower()
+
+
+def _name_key_default(context: DefaultExecutionContext) -> str:
+    """name_key for inserts that do not give it (Core executemany included)."""
+    params = context.get_current_parameters()
+    return name_key(params.get("full_name") or params.get("name") or "")
+
+
+# Prefix LIKE uses a btree index on PostgreSQL only with the pattern operator class.
+_PATTERN_OPS = {"name_key": "varchar_pattern_ops"}
+
+
 class Person(Base):
-    """A person identified by NIK. Domicile (village) comes from the KTP/KK address."""
+    """A person identified by NIK. Domicile (village) comes from the KTP/KK address.
+
+    ``nik`` and ``kk_number`` are plain strings in Python and encrypted in the database
+    (casework/privacy.py); setting one also sets its keyed hash, the only thing queries
+    compare (:meth:`nik_is`, :meth:`kk_is`). One person per NIK: unique ``nik_hash``.
+    """
 
     __tablename__ = "persons"
     __table_args__ = (
-        CheckConstraint("length(nik) = 16", name="nik_16_digits"),
-        CheckConstraint("length(kk_number) = 16", name="kk_16_digits"),
+        CheckConstraint(f"length(nik_hash) = {HASH_LENGTH}", name="nik_hash_length"),
+        CheckConstraint(f"length(kk_hash) = {HASH_LENGTH}", name="kk_hash_length"),
         Index("ix_persons_full_name", "full_name"),
+        Index("ix_persons_name_key", "name_key", postgresql_ops=_PATTERN_OPS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    nik: Mapped[str] = mapped_column(String(16), unique=True)
-    kk_number: Mapped[str] = mapped_column(String(16), index=True)
+    nik: Mapped[str] = mapped_column(EncryptedString("nik"))
+    nik_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
+    kk_number: Mapped[str] = mapped_column(EncryptedString("kk_number"))
+    kk_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), index=True)
     full_name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120), default=_name_key_default)
     sex: Mapped[Sex] = mapped_column(
         Enum(Sex, native_enum=False, length=1, values_callable=_values)
     )
@@ -85,6 +112,26 @@ class Person(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     village: Mapped[Region] = relationship(foreign_keys=[village_code])
+
+    @validates("full_name")
+    def _keep_name_key(self, _key: str, value: str) -> str:
+        self.name_key = name_key(value or "")
+        return value
+
+    @validates("nik", "kk_number")
+    def _set_identity_hash(self, key: str, value: str) -> str:
+        setattr(self, "nik_hash" if key == "nik" else "kk_hash", blind_index(key, value))
+        return value
+
+    @staticmethod
+    def nik_is(nik: str) -> ColumnElement[bool]:
+        """Where-clause: the person whose NIK is ``nik`` (separators ignored)."""
+        return Person.nik_hash == blind_index("nik", nik)
+
+    @staticmethod
+    def kk_is(kk: str) -> ColumnElement[bool]:
+        """Where-clause: the persons of the family card ``kk``."""
+        return Person.kk_hash == blind_index("kk_number", kk)
 
     @property
     def nik_masked(self) -> str:
@@ -118,9 +165,11 @@ class Group(Base):
     """A KUBE: 5–20 family heads of one village with a ketua, sekretaris and bendahara."""
 
     __tablename__ = "groups"
+    __table_args__ = (Index("ix_groups_name_key", "name_key", postgresql_ops=_PATTERN_OPS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), index=True)
+    name_key: Mapped[str] = mapped_column(String(120), default=_name_key_default)
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     regency_code: Mapped[str] = mapped_column(String(5), index=True)
     business_type_id: Mapped[int | None] = mapped_column(
@@ -133,6 +182,11 @@ class Group(Base):
     members: Mapped[list[GroupMember]] = relationship(
         back_populates="group", cascade="all, delete-orphan", order_by="GroupMember.id"
     )
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, value: str) -> str:
+        self.name_key = name_key(value or "")
+        return value
 
     def officer(self, role: GroupRole) -> Person | None:
         return next((m.person for m in self.members if m.role == role), None)

@@ -99,7 +99,7 @@ def register_person(session: Session, data: PersonInput, *, actor: User) -> Pers
     home = village(session, data.village_code)
     assert home is not None
     require_region(actor, home.regency_code)
-    existing = session.scalar(select(Person).where(Person.nik == nik))
+    existing = session.scalar(select(Person).where(Person.nik_is(nik)))
     if existing is not None:
         raise Duplicate(
             N_("This NIK is already registered: %(name)s (person no. %(id)s)."),
@@ -137,7 +137,7 @@ def update_person(session: Session, person: Person, data: PersonInput, *, actor:
     home = village(session, data.village_code)
     assert home is not None
     require_region(actor, home.regency_code)
-    other = session.scalar(select(Person).where(Person.nik == nik, Person.id != person.id))
+    other = session.scalar(select(Person).where(Person.nik_is(nik), Person.id != person.id))
     if other is not None:
         raise Duplicate(
             N_("This NIK is already registered: %(name)s (person no. %(id)s)."),
