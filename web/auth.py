@@ -1,4 +1,10 @@
-"""Staff login and logout for the admin (sessions with CSRF-protected forms)."""
+"""Staff login and logout for the admin (sessions with CSRF-protected forms).
+
+A login is rate-limited per address and per account (failed attempts only count), an
+account is locked for LOGIN_LOCK_MINUTES after LOGIN_MAX_FAILURES failures, managers and
+administrators who turned on the TOTP second factor give a code after the password, and
+every attempt is written to the audit log, which is committed whatever the outcome.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    Response,
     current_app,
     flash,
     redirect,
@@ -16,15 +23,27 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
+from flask_login import LoginManager, current_user, login_required, login_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from casework import clock
 from casework.models.user import User
-from casework.services.users import authenticate
+from casework.services.login import (
+    Lockout,
+    LoginResult,
+    Outcome,
+    attempt_code,
+    attempt_login,
+    record_logout,
+)
+from casework.services.users import set_language
 from web.db import db
+from web.i18n import TranslatedForm, wita_datetime
+from web.limits import limiter
+from web.security import end_session, mark_active
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -33,6 +52,10 @@ login_manager.login_message_category = "warning"
 login_manager.session_protection = "strong"
 
 bp = Blueprint("auth", __name__)
+
+PENDING_USER = "pending_user"
+PENDING_AT = "pending_at"
+PENDING_SECONDS = 300
 
 
 @login_manager.user_loader
@@ -43,9 +66,13 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-class LoginForm(FlaskForm):
+class LoginForm(TranslatedForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class CodeForm(TranslatedForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=12)])
 
 
 def _safe_next(target: str | None) -> str:
@@ -59,42 +86,143 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+# --- Rate limits ---------------------------------------------------------------------------
+
+
+def _per_address() -> str:
+    return str(current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
+
+
+def _per_account() -> str:
+    return str(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+
+
+def _account_key() -> str:
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _pending_key() -> str:
+    return f"login-account-id:{session.get(PENDING_USER)}"
+
+
+def _failed(response: Response) -> bool:
+    """Only failed attempts count: a successful step answers with a redirect."""
+    return response.status_code != 302
+
+
+def _lockout() -> Lockout:
+    config = current_app.config
+    return Lockout(int(config["LOGIN_MAX_FAILURES"]), int(config["LOGIN_LOCK_MINUTES"]))
+
+
+# --- Views ---------------------------------------------------------------------------------
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_per_address, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_per_account, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.current(), form.username.data or "", form.password.data or "")
-        if user is None:
-            db.session.rollback()
-            form.password.errors = [_l("Wrong username or password.")]
-        else:
-            db.session.commit()
-            lang = session.get("lang")
-            session.clear()
-            if lang:
-                session["lang"] = lang
-            session.permanent = True
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+        result = attempt_login(
+            db.current(), form.username.data or "", form.password.data or "", _lockout()
+        )
+        db.session.commit()
+        if result.outcome is Outcome.OK and result.user is not None:
+            return _start_session(result.user)
+        if result.outcome is Outcome.NEEDS_CODE and result.user is not None:
+            session[PENDING_USER] = result.user.id
+            session[PENDING_AT] = clock.now().timestamp()
+            return redirect(url_for("auth.login_code", next=request.args.get("next")))
+        form.password.errors = [_refusal(result)]
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_per_address, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_per_account, key_func=_pending_key, methods=["POST"], deduct_when=_failed)
+def login_code() -> ResponseReturnValue:
+    """The second step for accounts with TOTP: the code of the authenticator app."""
+    user = _pending_user()
+    if user is None:
+        flash(gettext("Please log in again."), "warning")
+        return redirect(url_for("auth.login", next=request.args.get("next")))
+    form = CodeForm()
+    if form.validate_on_submit():
+        result = attempt_code(db.current(), user, form.code.data or "", _lockout())
+        db.session.commit()
+        if result.outcome is Outcome.OK:
+            return _start_session(user)
+        if result.outcome is Outcome.LOCKED:
+            session.pop(PENDING_USER, None)
+        form.code.errors = [_refusal(result, code=True)]
+    return render_template("auth/code.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> ResponseReturnValue:
-    logout_user()
+    user = current_user._get_current_object()
+    if isinstance(user, User):
+        record_logout(db.current(), user)
+        db.session.commit()
+    end_session()
     flash(_l("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/lang/<code>")
 def switch_language(code: str) -> ResponseReturnValue:
-    """Remember the chosen language for this browser session and go back."""
+    """Remember the chosen language for this browser session (and, when logged in, for the
+    user: their screens and notifications) and go back."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        _remember_language(code)
     return redirect(_safe_next(request.args.get("next")))
 
 
+def _remember_language(code: str) -> None:
+    user = current_user._get_current_object()
+    if isinstance(user, User) and user.locale != code:
+        set_language(db.current(), user, code)
+        db.session.commit()
+
+
+def _pending_user() -> User | None:
+    user_id, at = session.get(PENDING_USER), session.get(PENDING_AT)
+    if not isinstance(user_id, int) or not isinstance(at, int | float):
+        return None
+    if clock.now().timestamp() - at > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def _start_session(user: User) -> ResponseReturnValue:
+    """A fresh session (no fixation), remembering only the language, then back to work."""
+    end_session()
+    session.permanent = True
+    login_user(user)
+    mark_active()
+    return redirect(_safe_next(request.args.get("next")))
+
+
+def _refusal(result: LoginResult, *, code: bool = False) -> str:
+    if result.outcome is Outcome.LOCKED:
+        return gettext(
+            "Too many failed logins: this account is locked until %(time)s.",
+            time=wita_datetime(result.locked_until),
+        )
+    if code:
+        return gettext("The code is not right. Enter the code your app shows now.")
+    return gettext("Wrong username or password.")
+
+
 def init_auth(app: Flask) -> None:
+    config = app.config
+    config.setdefault("LOGIN_MAX_FAILURES", 5)
+    config.setdefault("LOGIN_LOCK_MINUTES", 15)
+    config.setdefault("LOGIN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
+    config.setdefault("LOGIN_LIMIT_PER_ACCOUNT", "10 per 10 minutes")
     login_manager.init_app(app)
     app.register_blueprint(bp)

@@ -11,24 +11,86 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import clock
-from casework.errors import Duplicate, FieldMessage, ValidationError, field_error
+from casework.errors import (
+    Duplicate,
+    FieldErrors,
+    FieldMessage,
+    NotFound,
+    ValidationError,
+    field_error,
+)
 from casework.i18n import N_
 from casework.models.region import Region, RegionLevel
 from casework.models.user import ApiToken, Role, User
 from casework.services.passwords import hash_password, verify_password
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+# The languages a user may choose for screens and notifications (config.LANGUAGES too).
+LANGUAGES: tuple[str, ...] = ("id", "en")
+DEFAULT_LANGUAGE = "id"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+# Passwords of 12+ characters that top the leaked-password lists (compared lower-cased).
+COMMON_PASSWORDS = frozenset(
+    {
+        "123456789012",
+        "1234567890123",
+        "12345678910",
+        "qwertyuiopas",
+        "qwerty123456",
+        "password1234",
+        "password12345",
+        "passwordpassword",
+        "iloveyou1234",
+        "abcdefghijkl",
+        "abc123456789",
+        "111111111111",
+        "000000000000",
+        "123123123123",
+        "qwertyqwerty",
+        "1q2w3e4r5t6y",
+        "1qaz2wsx3edc",
+        "administrator",
+        "administrator1",
+        "admin1234567",
+        "welcome12345",
+        "letmein12345",
+        "bismillah123",
+        "indonesia123",
+        "indonesia1945",
+        "jakarta12345",
+        "samarinda123",
+        "kaltim123456",
+        "dinassosial1",
+        "dinsoskaltim",
+        "passwordbaru",
+        "rahasia12345",
+        "sayangkamu12",
+        "berdaya12345",
+    }
+)
 
 
-def _password_problems(password: str) -> list[FieldMessage]:
+def password_problems(password: str, username: str = "") -> list[FieldMessage]:
+    """What is wrong with ``password`` under the policy (empty when it is acceptable).
+
+    Policy: at least MIN_PASSWORD_LENGTH characters, not containing the username, not one
+    of the commonly used passwords.
+    """
+    problems: list[FieldMessage] = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        return [
+        problems.append(
             FieldMessage(
                 N_("The password must have at least %(n)s characters."), n=MIN_PASSWORD_LENGTH
             )
-        ]
-    return []
+        )
+    name = username.strip().lower()
+    if name and name in password.lower():
+        problems.append(FieldMessage(N_("The password must not contain the username.")))
+    if password.lower() in COMMON_PASSWORDS:
+        problems.append(
+            FieldMessage(N_("This password is too common; choose one that is harder to guess."))
+        )
+    return problems
 
 
 def create_user(
@@ -62,7 +124,7 @@ def create_user(
             errors["region_code"] = [
                 FieldMessage(N_("%(code)s is not a kabupaten/kota code."), code=region_code)
             ]
-    if problems := _password_problems(password):
+    if problems := password_problems(password, username):
         errors["password"] = problems
     if errors:
         raise ValidationError(errors)
@@ -86,9 +148,33 @@ def create_user(
 
 def set_password(user: User, password: str) -> None:
     """Replace the user's password, enforcing the password policy."""
-    if problems := _password_problems(password):
+    if problems := password_problems(password, user.username):
         raise ValidationError({"password": problems})
     user.password_hash = hash_password(password)
+
+
+def change_password(session: Session, user: User, *, current: str, new: str) -> None:
+    """The user changes their own password: the current one first, then the policy."""
+    errors = FieldErrors()
+    if not verify_password(user.password_hash, current):
+        errors.add("current_password", N_("The current password is not right."))
+    for problem in password_problems(new, user.username):
+        errors.fields.setdefault("password", []).append(problem)
+    if not errors.fields and verify_password(user.password_hash, new):
+        errors.add("password", N_("Choose a password different from the current one."))
+    errors.raise_if_any()
+    user.password_hash = hash_password(new)
+    session.flush()
+
+
+def set_language(session: Session, user: User, language: str) -> User:
+    """The user chooses the language of their screens and notifications (one of LANGUAGES)."""
+    if language not in LANGUAGES:
+        raise field_error("locale", N_("Unknown language %(code)s."), code=language)
+    if user.locale != language:
+        user.locale = language
+        session.flush()
+    return user
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -121,6 +207,10 @@ def issue_token(session: Session, user: User, *, label: str = "", days: int = 36
     return raw
 
 
+# How precisely an API token's last use is recorded.
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+
+
 def user_for_token(session: Session, raw: str) -> User | None:
     """The active user owning an unexpired, unrevoked token ``raw``, or None."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
@@ -129,8 +219,30 @@ def user_for_token(session: Session, raw: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    token.last_used_at = now
+    # Recorded at most every few minutes: a read through the API stays a read.
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        token.last_used_at = now
     return token.user
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """The user's API tokens, newest first (revoked and expired ones included)."""
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens (NotFound for anybody else's)."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound()
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        session.flush()
+    return token
 
 
 def revoke_tokens(session: Session, user: User) -> int:

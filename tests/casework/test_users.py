@@ -123,6 +123,22 @@ def test_an_issued_token_identifies_its_user_and_only_its_hash_is_kept(session):
     assert stored.last_used_at is not None
 
 
+def test_reading_with_a_token_records_its_use_at_most_every_five_minutes(session):
+    user = new_user(session)
+    raw = issue_token(session, user, label="SIKS-NG sync")
+    start = clock.now()
+    with clock.frozen(start):
+        user_for_token(session, raw)
+    stored = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).one()
+    assert stored.last_used_at == start
+    with clock.frozen(start + timedelta(minutes=4)):
+        user_for_token(session, raw)
+    assert stored.last_used_at == start  # no write for a read moments later
+    with clock.frozen(start + timedelta(minutes=5)):
+        user_for_token(session, raw)
+    assert stored.last_used_at == start + timedelta(minutes=5)
+
+
 def test_an_unknown_token_identifies_nobody(session):
     new_user(session)
     assert user_for_token(session, "bdy_not-a-real-token") is None
