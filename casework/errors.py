@@ -55,6 +55,14 @@ class InvalidTransition(DomainError):
         super().__init__(message, **params)
 
 
+class Conflict(DomainError):
+    """The record's state does not allow this now (an issued decree, a reviewed report, a
+    case in another state): 409, so that 403 keeps meaning "your role or region may not"."""
+
+    code = "conflict"
+    status = 409
+
+
 class VersionConflict(DomainError):
     code = "version_conflict"
     status = 409

@@ -48,3 +48,14 @@ def get_scoped(session: Session, model: type[T], record_id: int, actor: User) ->
     if found is None:
         raise NotFound()
     return found
+
+
+def may_export_identity(user: User) -> bool:
+    """Whether ``user``'s Excel exports carry full NIK, No. KK and account numbers.
+
+    Only the verifier: checking applicants against DTSEN (SIKS-NG at the Dinsos kab/kota)
+    needs lists of full NIKs, and the export stays within the verifier's region. Everybody
+    else (managers, caseworkers, finance, auditors, admins) gets masked numbers, as the
+    screens show them (DOMAIN.md 8, UU 27/2022: need-to-know).
+    """
+    return user.active and user.role == Role.VERIFIER

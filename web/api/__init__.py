@@ -15,8 +15,10 @@ from web.api import (
     decrees,
     disbursement,
     followup,
+    letters,
     persons,
     pokir,
+    privacy,
     reference,
     reports,
     verification,
@@ -56,6 +58,8 @@ def init_api(app: Flask) -> None:
         pokir,
         decrees,
         disbursement,
+        privacy,
+        letters,
     ):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)

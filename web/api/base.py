@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass
 from typing import Any
 
 import marshmallow as ma
@@ -16,18 +18,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from webargs.flaskparser import FlaskParser, abort
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import NotFound, Unauthorized
 
+from casework import policy
 from casework.errors import NotAllowed
 from casework.i18n import N_
-from casework.models.user import Role, User
+from casework.models.user import User
+from casework.policy import declared_action, requires
 from casework.services.users import user_for_token
 from web.db import db
 
 log = logging.getLogger("berdaya.api")
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-READ_ONLY_ROLES = frozenset({Role.AUDITOR, Role.DPRD_LIAISON})
+__all__ = ["requires"]  # the one decorator every API view declares its action with
+
 
 # marshmallow's own messages, marked so that the translator finds them in the catalogue.
 SCHEMA_MESSAGES = (
@@ -72,17 +76,20 @@ def authenticate() -> None:
     g.api_user = user
 
 
-def require_personal_data_role() -> None:
-    """Persons, groups, cases and documents are closed to roles without personal data."""
-    if not current_actor().sees_personal_data:
-        raise NotAllowed()
+def enforce_policy() -> None:
+    """Refuse (403) what casework/policy.py does not allow the caller's role and region.
 
-
-def refuse_writes_of_read_only_roles() -> None:
-    """Auditors (and DPRD liaisons) read; they never write, whatever the endpoint."""
-    actor = current_actor()
-    if request.method not in READ_METHODS and actor.role in READ_ONLY_ROLES:
+    Every API view declares its action with ``@requires``; a view without one is refused
+    to everybody (and named by the authorization matrix test). Then every URL argument that
+    names a region-bound record is resolved: another kabupaten/kota's record answers 404
+    before the view parses (and would refuse with 422) the body.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    action = declared_action(view) if view is not None else None
+    if action is None:
         raise NotAllowed()
+    policy.require(current_actor(), action)
+    policy.require_records_in_region(db.current(), current_actor(), request.view_args)
 
 
 def finish_unit_of_work(response: Response) -> Response:
@@ -128,11 +135,80 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+# Integers the database can hold: money columns are BIGINT, every other integer column
+# (ids, years, versions, counts) is INTEGER; larger values are refused field by field.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+MONEY_WORDS = ("amount", "ceiling", "price", "income", "total")
+OUT_OF_RANGE = N_("The number is out of the allowed range.")
+NOT_A_STRING = N_("Not a valid string.")
+
+
+def _integer_limit(name: str) -> int:
+    return INT64_MAX if any(word in name for word in MONEY_WORDS) else INT32_MAX
+
+
+def _storable_problem(name: str, value: Any) -> str | None:
+    """Why a parsed value cannot be stored (too large an integer, a NUL character or a lone
+    surrogate in text), or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return OUT_OF_RANGE if abs(value) > _integer_limit(name) else None
+    if isinstance(value, str):
+        if "\x00" in value:
+            return NOT_A_STRING
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return NOT_A_STRING
+    return None
+
+
+def unstorable_values(data: Any, name: str = "") -> dict[str, list[str]]:
+    """Parsed arguments the database would refuse, as ``{"items-0-quantity": [message]}``."""
+    if is_dataclass(data) and not isinstance(data, type):
+        data = {item.name: getattr(data, item.name) for item in dataclass_fields(data)}
+    if isinstance(data, Mapping):
+        found: dict[str, list[str]] = {}
+        for key, value in data.items():
+            found.update(unstorable_values(value, f"{name}-{key}" if name else str(key)))
+        return found
+    if isinstance(data, list | tuple):
+        found = {}
+        for index, value in enumerate(data):
+            found.update(unstorable_values(value, f"{name}-{index}" if name else str(index)))
+        return found
+    problem = _storable_problem(name, data)
+    return {name or "_schema": [problem]} if problem else {}
+
+
+def ids_in_range() -> None:
+    """A path id beyond what an INTEGER column holds names no record: 404."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and abs(value) > INT32_MAX:
+            raise NotFound()
+
+
 class ApiParser(FlaskParser):
     """webargs with a ``form_and_files`` location (multipart uploads) and errors whose
-    fields are flat and translated, in the shape web/errors.py renders."""
+    fields are flat and translated, in the shape web/errors.py renders.
+
+    Unknown query parameters are refused (a misspelt filter must not silently return
+    every row), and so are values the database could not store (see unstorable_values).
+    """
 
     __location_map__ = {**FlaskParser.__location_map__, "form_and_files": "load_form_and_files"}
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
+
+    def _process_location_data(self, location_data: Any, schema: ma.Schema, *args: Any) -> Any:
+        data = super()._process_location_data(location_data, schema, *args)
+        problems = unstorable_values(data)
+        if problems:
+            raise ma.ValidationError(problems)
+        return data
 
     def load_form_and_files(self, req: Any, schema: ma.Schema) -> MultiDictProxy:
         return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
@@ -166,12 +242,16 @@ class ApiBlueprint(Blueprint):
 
 
 def make_blueprint(name: str, description: str, *, personal_data: bool) -> ApiBlueprint:
-    """A blueprint under /api/v1 whose requests are authenticated and one unit of work."""
+    """A blueprint under /api/v1 whose requests are authenticated, checked against the
+    access policy (each view's ``@requires``) and one unit of work.
+
+    ``personal_data`` documents that the blueprint serves personal data; who may read it
+    is the policy's answer (casework/policy.py), not this flag.
+    """
     bp = ApiBlueprint(name, __name__, url_prefix="/api/v1", description=description)
     bp.before_request(authenticate)
-    if personal_data:
-        bp.before_request(require_personal_data_role)
-    bp.before_request(refuse_writes_of_read_only_roles)
+    bp.before_request(enforce_policy)
+    bp.before_request(ids_in_range)
     bp.after_request(finish_unit_of_work)
     return bp
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from casework import clock
 from casework.models.case import Case, CaseEvent
 from casework.models.program import Program
+from casework.search import dialect_of, prefix_match
 from casework.services.access import get_scoped, scoped
 from casework.services.cases import CaseInput, open_case
 from casework.services.overdue import (
@@ -22,7 +23,7 @@ from casework.services.overdue import (
     open_clause,
     overdue_clause,
 )
-from web.api.base import current_actor, make_blueprint, paginate
+from web.api.base import current_actor, make_blueprint, paginate, requires
 from web.api.case_schemas import (
     CaseEventSchema,
     CaseInSchema,
@@ -56,7 +57,8 @@ def _filtered(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
         if args.get(name) is not None:
             stmt = stmt.where(column == args[name])
     if args.get("q"):
-        stmt = stmt.where(Case.number.startswith(args["q"].strip().upper(), autoescape=True))
+        term, dialect = args["q"].strip().upper(), dialect_of(db.current())
+        stmt = stmt.where(prefix_match(Case.number, term, dialect)) if term else stmt
     stmt = _pokir_line_filtered(stmt, args.get("pokir_line"))
     return _deadline_filtered(_assignee_filtered(stmt, args.get("assignee")), args)
 
@@ -89,6 +91,7 @@ def _deadline_filtered(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
 @bp.get("/cases")
 @bp.arguments(CaseQuerySchema, location="query")
 @bp.response(200, CasePageSchema)
+@requires("case.read")
 def list_cases(args: dict[str, Any]) -> dict[str, Any]:
     """Cases in the caller's region, newest first, filtered; ``has_next`` instead of a total."""
     stmt = scoped(select(Case), Case, current_actor()).options(*CASE_LOADS)
@@ -99,6 +102,7 @@ def list_cases(args: dict[str, Any]) -> dict[str, Any]:
 @bp.post("/cases")
 @bp.arguments(CaseInSchema)
 @bp.response(201, CaseSchema)
+@requires("case.write")
 def create_case(data: CaseInput) -> Case:
     """Open a draft case for a person or a KUBE group (one open case per program and year)."""
     return open_case(db.current(), data, actor=current_actor())
@@ -106,6 +110,7 @@ def create_case(data: CaseInput) -> Case:
 
 @bp.get("/cases/<int:case_id>")
 @bp.response(200, CaseSchema)
+@requires("case.read")
 def get_case(case_id: int) -> Case:
     """One case of the caller's region, with the actions the caller may try now."""
     return get_scoped(db.current(), Case, case_id, current_actor())
@@ -114,6 +119,7 @@ def get_case(case_id: int) -> Case:
 @bp.post("/cases/<int:case_id>/transitions")
 @bp.arguments(TransitionInSchema)
 @bp.response(200, CaseSchema)
+@requires("case.transition")
 def fire_transition(data: dict[str, Any], case_id: int) -> Case:
     """Fire a workflow action on the case; returns the case in its new state.
 
@@ -135,6 +141,7 @@ def fire_transition(data: dict[str, Any], case_id: int) -> Case:
 
 @bp.get("/cases/<int:case_id>/events")
 @bp.response(200, CaseEventSchema(many=True))
+@requires("case.read")
 def list_case_events(case_id: int) -> list[CaseEvent]:
     """The case's append-only event log, oldest first."""
     session = db.current()

@@ -23,7 +23,7 @@ from casework.models.decree import (
 )
 from casework.services import decrees
 from casework.services.decrees import DecreeInput, DecreeRefused
-from web.api.base import current_actor, make_blueprint, paginate
+from web.api.base import current_actor, make_blueprint, paginate, requires
 from web.api.case_schemas import CasePageSchema
 from web.api.schemas import PageArgsSchema, enum_values, page_of
 from web.db import db
@@ -169,6 +169,7 @@ def _input(data: dict[str, Any]) -> DecreeInput:
 @bp.get("/decrees")
 @bp.arguments(DecreeQuerySchema, location="query")
 @bp.response(200, DecreePageSchema)
+@requires("decree.read")
 def list_decrees(args: dict[str, Any]) -> dict[str, Any]:
     """Decrees, newest first, filtered by program, fiscal year and status."""
     stmt = select(Decree).options(selectinload(Decree.program))
@@ -181,6 +182,7 @@ def list_decrees(args: dict[str, Any]) -> dict[str, Any]:
 @bp.post("/decrees")
 @bp.arguments(DecreeInSchema)
 @bp.response(201, DecreeSchema)
+@requires("decree.write")
 def create_decree(data: dict[str, Any]) -> Decree:
     """Draft a decree (managers) for a program and year, listing approved cases if given.
 
@@ -195,6 +197,7 @@ def create_decree(data: dict[str, Any]) -> Decree:
 
 @bp.get("/decrees/<int:decree_id>")
 @bp.response(200, DecreeSchema)
+@requires("decree.read")
 def get_decree(decree_id: int) -> Decree:
     """One decree with the listed cases of the caller's region and its changes."""
     return _decree(decree_id, with_entries=True)
@@ -203,6 +206,7 @@ def get_decree(decree_id: int) -> Decree:
 @bp.get("/decrees/<int:decree_id>/candidates")
 @bp.arguments(PageArgsSchema, location="query")
 @bp.response(200, CasePageSchema)
+@requires("decree.read")
 def list_candidates(args: dict[str, Any], decree_id: int) -> dict[str, Any]:
     """Approved cases of the decree's program and year that it could still list."""
     stmt = decrees.candidate_cases(_decree(decree_id), current_actor())
@@ -212,6 +216,7 @@ def list_candidates(args: dict[str, Any], decree_id: int) -> dict[str, Any]:
 @bp.post("/decrees/<int:decree_id>/cases")
 @bp.arguments(CaseIdsSchema)
 @bp.response(200, DecreeSchema)
+@requires("decree.write")
 def add_cases(data: dict[str, Any], decree_id: int) -> Decree:
     """List approved cases in a draft decree; one bad case refuses all (field errors)."""
     decree = _decree(decree_id)
@@ -221,6 +226,7 @@ def add_cases(data: dict[str, Any], decree_id: int) -> Decree:
 
 @bp.delete("/decrees/<int:decree_id>/cases/<int:case_id>")
 @bp.response(200, DecreeSchema)
+@requires("decree.write")
 def remove_case(decree_id: int, case_id: int) -> Decree:
     """Take a case off a draft decree."""
     decree = _decree(decree_id)
@@ -243,6 +249,7 @@ def _refused_response(refused: DecreeRefused) -> Response:
 @bp.post("/decrees/<int:decree_id>/issue")
 @bp.response(200, DecreeSchema)
 @bp.alt_response(409, description="Some listed cases could not be decreed; nothing changed.")
+@requires("decree.write")
 def issue_decree(decree_id: int) -> Decree | Response:
     """Number the decree and move every listed case to decreed, all or nothing.
 
@@ -258,6 +265,7 @@ def issue_decree(decree_id: int) -> Decree | Response:
 @bp.post("/decrees/<int:decree_id>/corrections")
 @bp.arguments(CorrectiveDecreeInSchema)
 @bp.response(201, DecreeSchema)
+@requires("decree.write")
 def create_corrective_decree(data: dict[str, Any], decree_id: int) -> Decree:
     """Draft a corrective decree (SK perubahan) of an issued decree."""
     original = _decree(decree_id)
@@ -270,6 +278,7 @@ def create_corrective_decree(data: dict[str, Any], decree_id: int) -> Decree:
 @bp.post("/decrees/<int:decree_id>/changes")
 @bp.arguments(ChangeInSchema)
 @bp.response(201, DecreeSchema)
+@requires("decree.write")
 def add_change(data: dict[str, Any], decree_id: int) -> Decree:
     """List a change in a draft corrective decree: remove a recipient or correct an amount."""
     decree = _decree(decree_id)

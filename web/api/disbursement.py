@@ -39,7 +39,7 @@ from casework.services.disbursement import (
     ProcurementItemInput,
 )
 from casework.storage import DocumentStore
-from web.api.base import current_actor, make_blueprint, paginate
+from web.api.base import current_actor, make_blueprint, paginate, requires
 from web.api.schemas import PageArgsSchema, enum_values, page_of
 from web.db import db
 
@@ -240,6 +240,7 @@ def _idempotent(scope: str, run: Callable[[], tuple[int, dict[str, Any]]]) -> Re
 @bp.get("/procurements")
 @bp.arguments(PageArgsSchema, location="query")
 @bp.response(200, ProcurementPageSchema)
+@requires("procurement.read")
 def list_procurements(args: dict[str, Any]) -> dict[str, Any]:
     """Procurement records, newest first."""
     stmt = select(Procurement).options(
@@ -250,6 +251,7 @@ def list_procurements(args: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/procurements/<int:procurement_id>")
 @bp.response(200, ProcurementSchema)
+@requires("procurement.read")
 def get_procurement(procurement_id: int) -> Procurement:
     """One procurement record with its items and cases."""
     procurement = db.current().get(Procurement, procurement_id)
@@ -262,6 +264,7 @@ def get_procurement(procurement_id: int) -> Procurement:
 @bp.arguments(ProcurementInSchema)
 @bp.response(201, ProcurementSchema)
 @bp.doc(**IDEMPOTENCY_DOC)
+@requires("procurement.write")
 def create_procurement(data: ProcurementInput) -> Response:
     """Record a procurement contract (vendor, items, prices) for decreed cases and move them
     to procurement (finance, managers)."""
@@ -275,6 +278,7 @@ def create_procurement(data: ProcurementInput) -> Response:
 
 @bp.get("/cases/<int:case_id>/handover")
 @bp.response(200, HandoverSchema)
+@requires("handover.read")
 def get_handover(case_id: int) -> Handover:
     """The handover record (BAST) of a case."""
     return _handover_of(case_id)
@@ -292,6 +296,7 @@ def _handover_of(case_id: int) -> Handover:
 @bp.arguments(HandoverInSchema, location="form_and_files")
 @bp.response(201, HandoverSchema)
 @bp.doc(**IDEMPOTENCY_DOC)
+@requires("handover.write")
 def record_handover(data: dict[str, Any], case_id: int) -> Response:
     """Record the BAST of a case in procurement (multipart, with a photo): delivered, once."""
     case = _case(case_id)
@@ -312,6 +317,7 @@ def record_handover(data: dict[str, Any], case_id: int) -> Response:
 
 @bp.get("/cases/<int:case_id>/handover/photo")
 @bp.response(200, BINARY, content_type="application/octet-stream")
+@requires("handover.read")
 def download_handover_photo(case_id: int) -> Response:
     """The photo of the handover."""
     handover = _handover_of(case_id)
@@ -336,6 +342,7 @@ def _account_of(case: Case) -> BeneficiaryAccount:
 
 @bp.get("/cases/<int:case_id>/account")
 @bp.response(200, AccountSchema)
+@requires("account.read")
 def get_account(case_id: int) -> BeneficiaryAccount:
     """The bank account the case is paid to (number masked)."""
     return _account_of(_case(case_id))
@@ -344,6 +351,7 @@ def get_account(case_id: int) -> BeneficiaryAccount:
 @bp.put("/cases/<int:case_id>/account")
 @bp.arguments(AccountInSchema)
 @bp.response(200, AccountSchema)
+@requires("account.write")
 def set_account(data: dict[str, Any], case_id: int) -> BeneficiaryAccount:
     """Record or correct the case's bank account (not while a payment is pending or done)."""
     return disbursement.set_account(db.current(), _case(case_id), actor=current_actor(), **data)
@@ -352,6 +360,7 @@ def set_account(data: dict[str, Any], case_id: int) -> BeneficiaryAccount:
 @bp.get("/payment-batches")
 @bp.arguments(PageArgsSchema, location="query")
 @bp.response(200, BatchPageSchema)
+@requires("payment.read")
 def list_batches(args: dict[str, Any]) -> dict[str, Any]:
     """Payment batches, newest first (finance, managers, auditors)."""
     require_role(current_actor(), BATCH_READERS)
@@ -363,6 +372,7 @@ def list_batches(args: dict[str, Any]) -> dict[str, Any]:
 @bp.arguments(BatchInSchema)
 @bp.response(201, BatchSchema)
 @bp.doc(**IDEMPOTENCY_DOC)
+@requires("payment.write")
 def create_batch(data: BatchInput) -> Response:
     """A batch under one SP2D paying decreed cases, or retrying failed payments, once each."""
 
@@ -375,6 +385,7 @@ def create_batch(data: BatchInput) -> Response:
 
 @bp.get("/payment-batches/<int:batch_id>")
 @bp.response(200, BatchSchema)
+@requires("payment.read")
 def get_batch(batch_id: int) -> PaymentBatch:
     """One batch with its payments (accounts masked) of the caller's region."""
     return _batch(batch_id)
@@ -382,6 +393,7 @@ def get_batch(batch_id: int) -> PaymentBatch:
 
 @bp.get("/payment-batches/<int:batch_id>/transfer-file")
 @bp.response(200, {"type": "string"}, content_type="text/csv")
+@requires("payment.write")
 def export_transfer_file(batch_id: int) -> Response:
     """The bank transfer CSV of the batch's pending payments (finance, managers)."""
     require_role(current_actor(), FINANCE)
@@ -397,6 +409,7 @@ def export_transfer_file(batch_id: int) -> Response:
 @bp.arguments(ResultsInSchema, location="form_and_files")
 @bp.response(200, ImportResultSchema)
 @bp.doc(**IDEMPOTENCY_DOC)
+@requires("payment.write")
 def import_results(data: dict[str, Any], batch_id: int) -> Response:
     """Apply the bank's result file: paid cases are delivered, failed ones wait for a retry.
 

@@ -24,7 +24,7 @@ from casework.models.followup import (
 from casework.services import followup
 from casework.services.access import get_scoped
 from casework.storage import DocumentStore
-from web.api.base import current_actor, make_blueprint
+from web.api.base import current_actor, make_blueprint, requires
 from web.api.schemas import enum_values
 from web.db import db
 
@@ -139,6 +139,7 @@ def _visits_of(case: Case) -> list[MonitoringVisit]:
 
 @bp.get("/cases/<int:case_id>/followup")
 @bp.response(200, FollowupSchema)
+@requires("followup.read")
 def get_followup(case_id: int) -> dict[str, Any]:
     """The LPJ due date, the delivery date, the usage reports and the monitoring visits."""
     session, case = db.current(), _case(case_id)
@@ -153,6 +154,7 @@ def get_followup(case_id: int) -> dict[str, Any]:
 
 @bp.get("/cases/<int:case_id>/usage-reports")
 @bp.response(200, UsageReportSchema(many=True))
+@requires("followup.read")
 def list_usage_reports(case_id: int) -> list[UsageReport]:
     """The usage reports received for a case, oldest first."""
     return _reports_of(_case(case_id))
@@ -161,6 +163,7 @@ def list_usage_reports(case_id: int) -> list[UsageReport]:
 @bp.post("/cases/<int:case_id>/usage-reports")
 @bp.arguments(UsageReportInSchema, location="form_and_files")
 @bp.response(201, UsageReportSchema)
+@requires("followup.record")
 def receive_usage_report(data: dict[str, Any], case_id: int) -> UsageReport:
     """Record an LPJ received for a case awaiting its report (multipart upload)."""
     upload = data.pop("file")
@@ -175,6 +178,7 @@ def receive_usage_report(data: dict[str, Any], case_id: int) -> UsageReport:
 
 @bp.post("/usage-reports/<int:report_id>/accept")
 @bp.response(200, UsageReportSchema)
+@requires("followup.review")
 def accept_usage_report(report_id: int) -> UsageReport:
     """Accept a received LPJ; the case may then move on with ``accept_usage_report``."""
     return followup.accept_usage_report(db.current(), _report(report_id), actor=current_actor())
@@ -183,6 +187,7 @@ def accept_usage_report(report_id: int) -> UsageReport:
 @bp.post("/usage-reports/<int:report_id>/send-back")
 @bp.arguments(SendBackSchema)
 @bp.response(200, UsageReportSchema)
+@requires("followup.review")
 def send_back_usage_report(data: dict[str, Any], report_id: int) -> UsageReport:
     """Send a received LPJ back to the recipient with a reason."""
     return followup.send_back_usage_report(
@@ -192,6 +197,7 @@ def send_back_usage_report(data: dict[str, Any], report_id: int) -> UsageReport:
 
 @bp.get("/usage-reports/<int:report_id>/content")
 @bp.response(200, BINARY, content_type="application/octet-stream")
+@requires("followup.read")
 def download_usage_report(report_id: int) -> Response:
     """The stored LPJ document."""
     report = _report(report_id)
@@ -205,6 +211,7 @@ def download_usage_report(report_id: int) -> Response:
 
 @bp.get("/cases/<int:case_id>/monitoring-visits")
 @bp.response(200, VisitSchema(many=True))
+@requires("followup.read")
 def list_visits(case_id: int) -> list[MonitoringVisit]:
     """The planned and recorded monitoring visits of a case, by offset."""
     return _visits_of(_case(case_id))
@@ -213,6 +220,7 @@ def list_visits(case_id: int) -> list[MonitoringVisit]:
 @bp.post("/monitoring-visits/<int:visit_id>/record")
 @bp.arguments(VisitInSchema, location="form_and_files")
 @bp.response(200, VisitSchema)
+@requires("followup.record")
 def record_visit(data: dict[str, Any], visit_id: int) -> MonitoringVisit:
     """Record a planned visit as done: date, business status, monthly income, photo, notes."""
     photo = data.pop("photo")

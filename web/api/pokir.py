@@ -35,7 +35,7 @@ from casework.services.pokir import (
     get_pokir_line,
     link_case_to_pokir,
 )
-from web.api.base import current_actor, make_blueprint
+from web.api.base import current_actor, make_blueprint, requires
 from web.api.schemas import enum_values
 from web.db import db
 from workflows.records import allowed_record_triggers
@@ -193,6 +193,7 @@ class YearEndSchema(ma.Schema):
 
 @bp.get("/dprd-members")
 @bp.response(200, MemberSchema(many=True))
+@requires("dprd_member.read")
 def list_members() -> list[DprdMember]:
     """DPRD members, by name."""
     return list(db.current().scalars(select(DprdMember).order_by(DprdMember.name)))
@@ -201,6 +202,7 @@ def list_members() -> list[DprdMember]:
 @bp.post("/dprd-members")
 @bp.arguments(MemberSchema)
 @bp.response(201, MemberSchema)
+@requires("dprd_member.write")
 def add_member(data: MemberInput) -> DprdMember:
     """Add a DPRD member (administrators and managers)."""
     return create_member(db.current(), data, actor=current_actor())
@@ -209,6 +211,7 @@ def add_member(data: MemberInput) -> DprdMember:
 @bp.get("/budget-lines")
 @bp.arguments(PokirQuerySchema(only=("fiscal_year",)), location="query")
 @bp.response(200, BudgetLineSchema(many=True))
+@requires("budget.read")
 def list_budget_lines(args: dict[str, Any]) -> list[BudgetLine]:
     """Budget lines with what is committed and realised on them."""
     stmt = select(BudgetLine).order_by(BudgetLine.fiscal_year, BudgetLine.id)
@@ -220,6 +223,7 @@ def list_budget_lines(args: dict[str, Any]) -> list[BudgetLine]:
 @bp.post("/budget-lines")
 @bp.arguments(BudgetLineSchema)
 @bp.response(201, BudgetLineSchema)
+@requires("budget.write")
 def add_budget_line(data: BudgetLineInput) -> BudgetLine:
     """Add an APBD budget line (administrators, managers, finance)."""
     return create_budget_line(db.current(), data, actor=current_actor())
@@ -228,6 +232,7 @@ def add_budget_line(data: BudgetLineInput) -> BudgetLine:
 @bp.get("/pokir-lines")
 @bp.arguments(PokirQuerySchema, location="query")
 @bp.response(200, PokirSchema(many=True))
+@requires("pokir.read")
 def list_pokir_lines(args: dict[str, Any]) -> list[PokirLine]:
     """Pokir lines, optionally of one fiscal year and state."""
     stmt = select(PokirLine).order_by(PokirLine.fiscal_year, PokirLine.id)
@@ -241,6 +246,7 @@ def list_pokir_lines(args: dict[str, Any]) -> list[PokirLine]:
 @bp.post("/pokir-lines")
 @bp.arguments(PokirInSchema)
 @bp.response(201, PokirSchema)
+@requires("pokir.write")
 def add_pokir_line(data: PokirInput) -> PokirLine:
     """Enter a pokir line (state ``input``); every field is checked, all errors at once."""
     return create_pokir_line(db.current(), data, actor=current_actor())
@@ -248,6 +254,7 @@ def add_pokir_line(data: PokirInput) -> PokirLine:
 
 @bp.get("/pokir-lines/<int:line_id>")
 @bp.response(200, PokirSchema)
+@requires("pokir.read")
 def get_line(line_id: int) -> PokirLine:
     """One pokir line with its usage and the actions the caller may take."""
     return get_pokir_line(db.current(), line_id)
@@ -256,6 +263,7 @@ def get_line(line_id: int) -> PokirLine:
 @bp.post("/pokir-lines/<int:line_id>/transitions")
 @bp.arguments(PokirTransitionSchema)
 @bp.response(200, PokirSchema)
+@requires("pokir.write")
 def fire_pokir_transition(data: dict[str, Any], line_id: int) -> PokirLine:
     """One lifecycle step (403 role, 409 not possible now, 422 note or budget line missing)."""
     session = db.current()
@@ -273,6 +281,7 @@ def fire_pokir_transition(data: dict[str, Any], line_id: int) -> PokirLine:
 
 @bp.get("/pokir-lines/<int:line_id>/events")
 @bp.response(200, PokirEventSchema(many=True))
+@requires("pokir.read")
 def list_pokir_events(line_id: int) -> list[PokirEvent]:
     """The line's steps: who, when, from where to where, with what note."""
     line = get_pokir_line(db.current(), line_id)
@@ -283,6 +292,7 @@ def list_pokir_events(line_id: int) -> list[PokirEvent]:
 @bp.put("/cases/<int:case_id>/pokir-line")
 @bp.arguments(CasePokirLinkSchema)
 @bp.response(200, LinkedCaseSchema)
+@requires("pokir.link")
 def link_case(data: dict[str, Any], case_id: int) -> Case:
     """Link a case to a pokir line in the APBD (until the case is approved)."""
     session = db.current()
@@ -296,6 +306,7 @@ def link_case(data: dict[str, Any], case_id: int) -> Case:
 
 @bp.get("/budget/year-end/<int:year>")
 @bp.response(200, YearEndSchema)
+@requires("yearend.read")
 def get_year_end(year: int) -> Any:
     """Open commitments and the uncommitted remainder of every ceiling that lapses."""
     return year_end(db.current(), year)

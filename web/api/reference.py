@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from casework.errors import NotFound
 from casework.models.program import BusinessType, Program
 from casework.models.region import Region
-from web.api.base import make_blueprint, paginate
+from web.api.base import make_blueprint, paginate, requires
 from web.api.schemas import (
     BusinessTypeSchema,
     ProgramSchema,
@@ -27,6 +27,7 @@ bp = make_blueprint(
 
 @bp.get("/programs")
 @bp.response(200, ProgramSchema(many=True))
+@requires("reference.read")
 def list_programs() -> list[Program]:
     """Programs with their rules per fiscal year."""
     stmt = select(Program).options(selectinload(Program.years)).order_by(Program.code)
@@ -35,6 +36,7 @@ def list_programs() -> list[Program]:
 
 @bp.get("/programs/<int:program_id>")
 @bp.response(200, ProgramSchema)
+@requires("reference.read")
 def get_program(program_id: int) -> Program:
     """One program with its rules per fiscal year."""
     program = db.current().get(Program, program_id)
@@ -45,6 +47,7 @@ def get_program(program_id: int) -> Program:
 
 @bp.get("/business-types")
 @bp.response(200, BusinessTypeSchema(many=True))
+@requires("reference.read")
 def list_business_types() -> list[BusinessType]:
     """Kinds of business (jenis usaha) a case may ask aid for."""
     return list(db.current().scalars(select(BusinessType).order_by(BusinessType.name)))
@@ -53,6 +56,7 @@ def list_business_types() -> list[BusinessType]:
 @bp.get("/regions")
 @bp.arguments(RegionQuerySchema, location="query")
 @bp.response(200, RegionPageSchema)
+@requires("reference.read")
 def list_regions(args: dict[str, Any]) -> dict[str, Any]:
     """Regions of Kalimantan Timur, by parent code and level."""
     stmt = select(Region).order_by(Region.code)
@@ -65,6 +69,7 @@ def list_regions(args: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/regions/<code>")
 @bp.response(200, RegionSchema)
+@requires("reference.read")
 def get_region(code: str) -> Region:
     """One region by its Kemendagri code (e.g. 64.02.08.2007)."""
     region = db.current().get(Region, code)

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from casework.services import reports
 from casework.services.reports import Report
-from web.api.base import current_actor, make_blueprint
+from web.api.base import current_actor, make_blueprint, requires
 from web.db import db
 
 bp = make_blueprint(
@@ -53,6 +53,7 @@ class OutcomeArgs(ma.Schema):
 @bp.get("/reports/budget-realisation")
 @bp.arguments(RealisationArgs, location="query")
 @bp.response(200, ReportSchema)
+@requires("report.budget")
 def budget_realisation(args: dict[str, Any]) -> Report:
     """Ceiling, committed, realised and remaining by program, budget line, pokir line or
     kabupaten (provincial accounts)."""
@@ -62,6 +63,7 @@ def budget_realisation(args: dict[str, Any]) -> Report:
 @bp.get("/reports/pokir-ledger")
 @bp.arguments(LedgerArgs, location="query")
 @bp.response(200, ReportSchema)
+@requires("report.budget")
 def pokir_ledger(args: dict[str, Any]) -> Report:
     """Recipients and amounts funded by each DPRD member's pokir, per dapil and kabupaten."""
     return reports.pokir_ledger(db.current(), actor=current_actor(), **args)
@@ -70,6 +72,7 @@ def pokir_ledger(args: dict[str, Any]) -> Report:
 @bp.get("/reports/outcomes")
 @bp.arguments(OutcomeArgs, location="query")
 @bp.response(200, ReportSchema)
+@requires("report.read")
 def outcomes(args: dict[str, Any]) -> Report:
     """Business survival at 6 and 12 months and the median change of monthly income."""
     return reports.outcomes(db.current(), actor=current_actor(), **args)

@@ -18,7 +18,7 @@ from casework.services.verification import (
     record_dtsen_check,
 )
 from casework.storage import DocumentStore
-from web.api.base import current_actor, make_blueprint
+from web.api.base import current_actor, make_blueprint, requires
 from web.api.case_schemas import (
     AssessmentInSchema,
     AssessmentSchema,
@@ -46,6 +46,7 @@ def _case(case_id: int) -> Case:
 
 @bp.get("/cases/<int:case_id>/documents")
 @bp.response(200, DocumentSchema(many=True))
+@requires("document.read")
 def list_documents(case_id: int) -> list[Document]:
     """The documents of a case, oldest first."""
     case = _case(case_id)
@@ -56,6 +57,7 @@ def list_documents(case_id: int) -> list[Document]:
 @bp.post("/cases/<int:case_id>/documents")
 @bp.arguments(DocumentUploadSchema, location="form_and_files")
 @bp.response(201, DocumentSchema)
+@requires("document.write")
 def upload_document(data: dict[str, Any], case_id: int) -> Document:
     """Upload a PDF, JPG or PNG (type checked by content, not by name; size limited)."""
     case = _case(case_id)
@@ -73,6 +75,7 @@ def upload_document(data: dict[str, Any], case_id: int) -> Document:
 
 @bp.get("/documents/<int:document_id>/content")
 @bp.response(200, BINARY, content_type="application/octet-stream")
+@requires("document.read")
 def download_document(document_id: int) -> Response:
     """The stored file, for callers whose region covers the document's case."""
     document = db.current().get(Document, document_id)
@@ -89,6 +92,7 @@ def download_document(document_id: int) -> Response:
 
 @bp.get("/cases/<int:case_id>/dtsen-checks")
 @bp.response(200, DtsenCheckSchema(many=True))
+@requires("verification.read")
 def list_dtsen_checks(case_id: int) -> list[DtsenCheck]:
     """The DTSEN checks recorded on a case, oldest first."""
     case = _case(case_id)
@@ -99,6 +103,7 @@ def list_dtsen_checks(case_id: int) -> list[DtsenCheck]:
 @bp.post("/cases/<int:case_id>/dtsen-checks")
 @bp.arguments(DtsenInSchema)
 @bp.response(201, DtsenCheckSchema)
+@requires("verification.write")
 def create_dtsen_check(data: DtsenInput, case_id: int) -> DtsenCheck:
     """Record a DTSEN check (decile 1–10 only when registered; date not in the future)."""
     return record_dtsen_check(db.current(), _case(case_id), data, actor=current_actor())
@@ -106,6 +111,7 @@ def create_dtsen_check(data: DtsenInput, case_id: int) -> DtsenCheck:
 
 @bp.get("/cases/<int:case_id>/assessments")
 @bp.response(200, AssessmentSchema(many=True))
+@requires("verification.read")
 def list_assessments(case_id: int) -> list[Assessment]:
     """The field assessments of a case with their items, oldest first."""
     case = _case(case_id)
@@ -116,6 +122,7 @@ def list_assessments(case_id: int) -> list[Assessment]:
 @bp.post("/cases/<int:case_id>/assessments")
 @bp.arguments(AssessmentInSchema)
 @bp.response(201, AssessmentSchema)
+@requires("verification.write")
 def create_assessment(data: dict[str, Any], case_id: int) -> Assessment:
     """Record a field assessment: feasibility and the package of goods with unit prices."""
     return record_assessment(db.current(), _case(case_id), actor=current_actor(), **data)
