@@ -7,8 +7,11 @@ the .mo files that ``make translations`` builds (they are not committed).
 
 from __future__ import annotations
 
+import ast
+import importlib
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +26,15 @@ from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_babel import get_babel, gettext
+from flask_babel import force_locale, get_babel, gettext
+from wtforms import Form
+from wtforms.i18n import messages_path
 
 from casework.errors import ValidationError
 from casework.identity import parse_nik
 from casework.models import User
-from tests.admin.helpers import login
-from web.i18n import error_fields, error_message
+from tests.admin.helpers import csrf_token, login
+from web.i18n import FORM_TRANSLATIONS, error_fields, error_message, long_date, rupiah
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
@@ -160,8 +165,8 @@ def app_with_catalogue(
 
 
 def _translated_keys(catalog: Catalog) -> set[Key]:
-    """Entries whose every msgstr form is non-empty."""
-    return {_key(m) for m in _entries(catalog) if m.string and all(m.string)}
+    """Entries whose every msgstr form is non-empty and that are not marked fuzzy."""
+    return {_key(m) for m in _entries(catalog) if m.string and all(m.string) and not m.fuzzy}
 
 
 # --- (a) every message in the code has an Indonesian translation ----------------------------
@@ -306,3 +311,196 @@ def test_an_admin_screen_shows_flask_admin_and_our_labels_in_indonesian(
 def _error_message(body: Any) -> str:
     assert isinstance(body, dict)
     return str(body["error"]["message"])
+
+
+# --- (f) WTForms' own messages ("This field is required.") follow the screen language ------
+
+WTFORMS_POT = Path(messages_path()) / "wtforms.pot"
+
+
+def test_every_wtforms_message_has_an_indonesian_translation_in_our_catalogue() -> None:
+    with WTFORMS_POT.open("rb") as f:
+        theirs = _entries(read_po(f))
+    ours = _translated_keys(_read_po(MESSAGES_PO))
+    missing = [_key(m)[0] for m in theirs if _key(m) not in ours]
+    assert len(theirs) > 30, "WTForms' message template was not found"
+    assert not missing, "WTForms messages without Indonesian in messages.po:\n" + "\n".join(
+        f"  {msgid!r}" for msgid in missing
+    )
+
+
+def _our_form_classes() -> list[type[Form]]:
+    for module in ("web.auth", "web.status", "admin.setup"):
+        importlib.import_module(module)
+    found: list[type[Form]] = []
+    pending: list[type[Form]] = [Form]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.split(".")[0] in {"web", "admin"}:
+            found.append(cls)
+    return found
+
+
+def test_every_form_of_ours_translates_wtforms_messages() -> None:
+    forms = _our_form_classes()
+    untranslated = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in forms
+        if cls.Meta().get_translations(None) is not FORM_TRANSLATIONS  # type: ignore[attr-defined]
+    ]
+    assert len(forms) > 10, "the form scan found too few forms"
+    assert not untranslated, (
+        "forms whose built-in messages stay English (derive them from web.i18n.TranslatedForm, "
+        "admin.base.AdminForm or TranslatedSubform):\n  " + "\n  ".join(untranslated)
+    )
+
+
+def test_an_empty_login_says_the_field_is_required_in_indonesian_or_english(
+    app_with_catalogue: Flask, client: FlaskClient
+) -> None:
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    indonesian = client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
+    english = client.post("/login?lang=en", data={"csrf_token": token}).get_data(as_text=True)
+    assert indonesian.count("Isian ini wajib diisi.") == 2
+    assert english.count("This field is required.") == 2
+
+
+# --- (g) no visible text in our templates or Python web code escapes translation -----------
+
+# Text that is the same in every language: the product name, units, symbols.
+TEMPLATE_TEXT_ALLOWED = {"Berdaya", "– Berdaya", "KB", "( KB)", ", (NIP )", "WITA", "Rp"}
+_JINJA = re.compile(
+    r"\{#.*?#\}|\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{%.*?%\}|\{\{.*?\}\}", re.S
+)
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>", re.S)
+_ENTITY = re.compile(r"&#?\w+;")
+_TEXT_ATTRIBUTE = re.compile(
+    r"""\b(placeholder|title|alt|aria-label|value)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I
+)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def untranslated_template_text(source: str) -> list[str]:
+    """Visible text (text nodes and text attributes) outside ``{{ ... }}`` and
+    ``{% trans %}`` in a Jinja HTML template: a heuristic, with TEMPLATE_TEXT_ALLOWED."""
+    html = _SCRIPT_OR_STYLE.sub(" ", _JINJA.sub(" ", source))
+    found = []
+    for tag in _TAG.finditer(html):
+        for attribute in _TEXT_ATTRIBUTE.finditer(tag.group(0)):
+            if attribute.group(1).lower() == "value" and 'type="submit"' not in tag.group(0):
+                continue
+            found.append((attribute.group(2) or attribute.group(3) or "").strip())
+    found += [" ".join(line.split()) for line in _ENTITY.sub(" ", _TAG.sub("\n", html)).split("\n")]
+    return [t for t in found if _WORD.search(t) and t not in TEMPLATE_TEXT_ALLOWED]
+
+
+def test_the_template_scan_notices_bare_text_and_accepts_translated_text() -> None:
+    bare = '<p>Save</p><input placeholder="Name"><button type="submit" value="Go">'
+    assert untranslated_template_text(bare) == ["Name", "Go", "Save"]
+    fine = (
+        "<p>{{ _('Save') }}</p>{# a comment #}<input placeholder=\"{{ _('Name') }}\">"
+        "{% trans %}Hello{% endtrans %}<script>var x = 'text';</script>&larr; Berdaya"
+    )
+    assert untranslated_template_text(fine) == []
+
+
+# Official letters are in Bahasa Indonesia whatever the reader's language (docs/decisions.md).
+LETTER_TEMPLATES = ROOT / "templates" / "letters"
+
+
+def test_no_template_shows_text_outside_a_translation_call() -> None:
+    found = [
+        f"  {path.relative_to(ROOT)}: {text!r}"
+        for path in sorted((ROOT / "templates").rglob("*.html*"))
+        if not path.is_relative_to(LETTER_TEMPLATES)
+        for text in untranslated_template_text(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "visible text not wrapped in _() or {% trans %}:\n" + "\n".join(found)
+
+
+# Keyword arguments that are shown to users, and class attributes holding shown labels.
+_SHOWN_KEYWORDS = {"label", "name", "description", "placeholder", "title", "category"}
+_SHOWN_DICTS = {"column_labels", "column_descriptions"}
+# Calls whose string arguments are not shown to users.
+_NOT_SHOWN_CALLS = {"filterwarnings", "Blueprint", "getLogger", "progressbar", "alt_response"}
+# The product name is the same in every language.
+_SHOWN_LITERALS_ALLOWED = {"Berdaya"}
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+
+
+def _shown_literal(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and _WORD.search(node.value):
+        return None if node.value in _SHOWN_LITERALS_ALLOWED else node.value
+    return None
+
+
+def untranslated_python_labels(source: str) -> list[tuple[int, str]]:
+    """Bare string literals given to flash(), to WTForms fields as labels, as label-like
+    keyword arguments or in column_labels/column_descriptions (a heuristic)."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _call_name(node) not in _NOT_SHOWN_CALLS:
+            name = _call_name(node)
+            first = node.args[0] if node.args else None
+            if name == "flash" or name.endswith("Field"):
+                found.append((node.lineno, _shown_literal(first) or ""))
+            found += [
+                (node.lineno, _shown_literal(k.value) or "")
+                for k in node.keywords
+                if k.arg in _SHOWN_KEYWORDS
+            ]
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in _SHOWN_DICTS for t in node.targets
+        ):
+            values = node.value.values if isinstance(node.value, ast.Dict) else []
+            if isinstance(node.value, ast.Call):
+                values = [k.value for k in node.value.keywords]
+            found += [(node.lineno, _shown_literal(v) or "") for v in values]
+    return [(line, text) for line, text in found if text]
+
+
+def test_the_python_scan_notices_bare_labels_and_accepts_translated_ones() -> None:
+    bare = (
+        "flash('Saved')\nname = StringField('Name')\nadd_view(V(name='Cases'))\n"
+        "column_labels = dict(state='State')\n"
+    )
+    assert sorted(t for _, t in untranslated_python_labels(bare)) == [
+        "Cases",
+        "Name",
+        "Saved",
+        "State",
+    ]
+    fine = (
+        "flash(gettext('Saved'))\nname = StringField(_l('Name'))\nAdmin(name='Berdaya')\n"
+        "column_labels = {'state': _l('State')}\nwarnings.filterwarnings('ignore', message='x y')\n"
+    )
+    assert untranslated_python_labels(fine) == []
+
+
+def test_no_screen_code_shows_a_bare_string_literal() -> None:
+    """admin/ and web/ (the JSON API's OpenAPI texts and the CLI are for developers and
+    operators, in English, and not scanned)."""
+    paths = [*ROOT.glob("admin/**/*.py"), *ROOT.glob("web/**/*.py")]
+    skipped = {ROOT / "web" / "cli.py", *ROOT.glob("web/api/**/*.py")}
+    found = [
+        f"  {path.relative_to(ROOT)}:{line}: {text!r}"
+        for path in sorted(set(paths) - skipped)
+        for line, text in untranslated_python_labels(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "user-visible string literals not marked for translation:\n" + "\n".join(
+        found
+    )
+
+
+def test_dates_and_rupiah_are_indonesian_on_an_indonesian_screen(
+    app_with_catalogue: Flask,
+) -> None:
+    with app_with_catalogue.test_request_context("/"), force_locale("id"):
+        assert long_date(date(2026, 8, 17)) == "17 Agustus 2026"
+        assert rupiah(4_500_000) == "Rp4.500.000"

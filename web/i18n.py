@@ -6,8 +6,11 @@ from datetime import date, datetime
 
 from babel.numbers import format_decimal
 from flask import Flask, current_app, request, session
-from flask_babel import Babel, format_date, format_datetime, gettext
+from flask_babel import Babel, format_date, format_datetime, get_translations, gettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import Form
+from wtforms.meta import DefaultMeta
 
 from casework.clock import WITA
 from casework.errors import DomainError, ValidationError
@@ -65,6 +68,36 @@ def long_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(WITA).date()
     return format_date(value, "d MMMM yyyy")
+
+
+class FormTranslations:
+    """WTForms' own messages ("This field is required.", "Not a valid date value.", ...)
+    through our catalogue: WTForms ships no Indonesian, so messages.po translates them."""
+
+    def gettext(self, string: str) -> str:
+        return str(get_translations().ugettext(string))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return str(get_translations().ungettext(singular, plural, n))
+
+
+FORM_TRANSLATIONS = FormTranslations()
+
+
+class TranslatedForm(FlaskForm):
+    """A Flask-WTF form whose built-in validator messages follow the screen language."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: object) -> FormTranslations:
+            return FORM_TRANSLATIONS
+
+
+class TranslatedSubform(Form):
+    """A plain WTForms form (a FormField's rows, no CSRF of its own), translated likewise."""
+
+    class Meta(DefaultMeta):
+        def get_translations(self, form: object) -> FormTranslations:
+            return FORM_TRANSLATIONS
 
 
 def init_i18n(app: Flask) -> None:
