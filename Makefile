@@ -18,20 +18,23 @@ FLASK = $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 
 RUN_PACKAGES = graphviz fonts-liberation2 libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
-# PostgreSQL is only needed locally when no external test database is given.
-TEST_PACKAGES = $(RUN_PACKAGES) $(if $(BERDAYA_TEST_PG_URL),,postgresql)
+# chromium drives the browser tests (tests/browser); poppler-utils and zbar-tools read the
+# letters' text and QR codes. PostgreSQL is only needed locally when no external test
+# database is given.
+TEST_PACKAGES = $(RUN_PACKAGES) chromium poppler-utils zbar-tools $(if $(BERDAYA_TEST_PG_URL),,postgresql)
 
 # Shows the URL a pytest run uses, with any password masked.
 mask_url = sed -E 's|://([^:/@]+):[^@]*@|://\1:***@|'
 
 .PHONY: help venv install system-packages test-system-packages translations db run \
-        lint test test-sqlite test-postgres bench clean distclean
+        lint test test-sqlite test-postgres bench bench-scale serve-prod clean distclean
 
 help:
 	@echo "make run      serve the app on http://$(HOST):$(PORT) (installs, migrates, seeds demo data)"
 	@echo "make test     lint + pytest on SQLite + pytest on PostgreSQL (PYTEST_ARGS=... to pass options)"
 	@echo "make lint     ruff + mypy"
-	@echo "make bench    benchmarks"
+	@echo "make bench    benchmarks (make bench-scale: the million-case run)"
+	@echo "make serve-prod  gunicorn (WEB_WORKERS) + one scheduler on BERDAYA_DATABASE_URL"
 	@echo "make db       migrate, load regions, seed demo data if empty"
 	@echo "make clean    remove caches and compiled files (distclean also removes .venv)"
 
@@ -111,7 +114,22 @@ test: install translations test-system-packages
 	$(pytest-postgres-recipe)
 
 bench: install
+	bash scripts/system-packages.sh $(RUN_PACKAGES) libreoffice-writer-nogui
 	$(VENV)/bin/python -m benchmarks
+
+# One million cases on SQLite and PostgreSQL (seeding resumes), the API under gunicorn.
+bench-scale: install
+	$(VENV)/bin/python -m benchmarks --scale
+
+# Production: gunicorn (WEB_WORKERS, gunicorn.conf.py) + the one scheduler process, on
+# BERDAYA_DATABASE_URL (PostgreSQL). Stops both on Ctrl+C or when either exits.
+serve-prod: install translations
+	@test -n "$$BERDAYA_DATABASE_URL" || { echo "set BERDAYA_DATABASE_URL (postgresql+psycopg://...)"; exit 2; }
+	$(FLASK) db upgrade heads
+	@trap 'kill 0' EXIT INT TERM; \
+	BERDAYA_SCHEDULER=1 BERDAYA_LOG_FORMAT=json $(FLASK) scheduler run & \
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py & \
+	wait -n
 
 # --- Housekeeping -----------------------------------------------------------
 

@@ -54,10 +54,34 @@ class Config:
     SCHEDULER_LEASE_SECONDS = _env_int("BERDAYA_SCHEDULER_LEASE_SECONDS", 90)
     RATELIMIT_STORAGE_URI = os.environ.get("BERDAYA_RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = os.environ.get("BERDAYA_RATELIMIT", "1") == "1"
+    # Letters (casework/services/letters.py, web/verify.py): where PDFs are stored, the
+    # public address the QR codes link to, the verify page's upload limit, rendering.
+    LETTER_DIR = os.environ.get("BERDAYA_LETTER_DIR", str(INSTANCE_DIR / "letters"))
+    PUBLIC_BASE_URL = os.environ.get("BERDAYA_PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    LETTER_VERIFY_MAX_BYTES = _env_int("BERDAYA_LETTER_VERIFY_MAX_BYTES", 5 * 1024 * 1024)
+    LETTERS_RENDER_AFTER_REQUEST = os.environ.get("BERDAYA_LETTERS_AFTER_REQUEST", "1") == "1"
+    LETTERS_RENDER_AFTER_REQUEST_MAX = _env_int("BERDAYA_LETTERS_AFTER_REQUEST_MAX", 20)
+    SCHEDULER_LETTER_SECONDS = _env_int("BERDAYA_SCHEDULER_LETTER_SECONDS", 60)
+    # Excel import and export (casework/importing, casework/exports.py).
+    IMPORT_MAX_ROWS = _env_int("BERDAYA_IMPORT_MAX_ROWS", 20_000)
+    EXPORT_MAX_ROWS = _env_int("BERDAYA_EXPORT_MAX_ROWS", 50_000)
+    # Login protection (web/auth.py) and web hardening (web/security.py).
+    LOGIN_MAX_FAILURES = _env_int("BERDAYA_LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _env_int("BERDAYA_LOGIN_LOCK_MINUTES", 15)
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("BERDAYA_LOGIN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("BERDAYA_LOGIN_LIMIT_PER_ACCOUNT", "10 per 10 minutes")
+    IDLE_TIMEOUT_MINUTES = _env_int("BERDAYA_IDLE_TIMEOUT_MINUTES", 30)
+    HSTS_SECONDS = _env_int("BERDAYA_HSTS_SECONDS", 0)
+    TRUSTED_PROXIES = _env_int("BERDAYA_TRUSTED_PROXIES", 0)
+    # Personal data keys (casework/privacy.py): data keys newest first, comma-separated.
+    DATA_KEYS = [k for k in os.environ.get("BERDAYA_DATA_KEYS", "").split(",") if k.strip()]
+    HMAC_KEY = os.environ.get("BERDAYA_HMAC_KEY", "")
+    PRIVACY_DEV_KEYS = False  # generate keys into instance/keys when none are set
 
 
 class DevConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or "dev-only-secret-change-me"
+    PRIVACY_DEV_KEYS = True
 
 
 class TestConfig(Config):
@@ -65,14 +89,21 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SCHEDULER_ENABLED = False
     WTF_CSRF_ENABLED = True
+    # Fixed test keys (never used outside tests): two data keys so rotation can be tested.
+    DATA_KEYS = ["YJ0BMDoBtqoyXF8Vfr0Dr9ANQ8BBI7VdmEgTZSCU7l4="]
+    OLD_TEST_DATA_KEY = "h5Xyc0v0f4r0t3n6Hb2m1cZk0o9pQ7wL3sD8eR1tY2U="
+    HMAC_KEY = "test-hmac-key-0123456789abcdef-0123456789"
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    HSTS_SECONDS = _env_int("BERDAYA_HSTS_SECONDS", 31_536_000)
 
     def __init__(self) -> None:
         if not self.SECRET_KEY:
             raise RuntimeError("BERDAYA_SECRET_KEY must be set in production")
+        if not self.DATA_KEYS or not self.HMAC_KEY:
+            raise RuntimeError("BERDAYA_DATA_KEYS and BERDAYA_HMAC_KEY must be set in production")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -8,16 +8,16 @@ from typing import Any
 
 from flask import flash
 from flask_admin.contrib.sqla import ModelView
-from flask_wtf import FlaskForm
 from wtforms import Form
 
+from admin.exports import XlsxExportMixin
 from admin.security import RoleGate
 from casework.errors import DomainError, ValidationError
 from web.db import db
-from web.i18n import error_fields, error_message
+from web.i18n import TranslatedForm, error_fields, error_message
 
 
-class AdminForm(FlaskForm):
+class AdminForm(TranslatedForm):
     """Every admin form carries Flask-WTF's CSRF token, the one CSRFProtect checks globally.
 
     (flask_admin.form.SecureForm signs its own token format, which the global
@@ -42,7 +42,7 @@ def show_domain_error(
                 flash(message, "error")
 
 
-class BerdayaModelView(RoleGate, ModelView):
+class BerdayaModelView(RoleGate, XlsxExportMixin, ModelView):
     """Model view on the request's session; writes go through services, never populate_obj."""
 
     form_base_class = AdminForm
@@ -50,7 +50,6 @@ class BerdayaModelView(RoleGate, ModelView):
     page_size = 20
     can_set_page_size = True
     can_view_details = True
-    can_export = False
     list_template = "admin/model/list.html"
 
     def __init__(self, model: type, **kwargs: Any) -> None:

@@ -11,7 +11,6 @@ from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -31,6 +30,7 @@ from casework.models.verification import (
     DTSEN_STATUS_LABELS,
 )
 from web.db import db
+from web.i18n import TranslatedSubform
 
 # Domain field names -> form field names.
 CASE_FIELD_MAP = {
@@ -123,7 +123,7 @@ class OverrideForm(AdminForm):
     reason = TextAreaField(_l("Reason for the override"), validators=[Length(max=2000)])
 
 
-class ItemForm(Form):
+class ItemForm(TranslatedSubform):
     name = StringField(_l("Item"), validators=[Length(max=200)])
     quantity = IntegerField(_l("Quantity"), validators=[Optional()])
     unit = StringField(_l("Unit"), default="unit", validators=[Length(max=20)])

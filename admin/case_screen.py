@@ -24,13 +24,15 @@ from admin.case_forms import (
     OverrideForm,
     TransitionForm,
 )
+from admin.letters import letter_context
 from admin.security import CASE_WRITE_ROLES, require_actor
 from casework.errors import DomainError, NotFound, ValidationError
 from casework.models.case import Case
-from casework.models.user import Role, User
+from casework.models.user import ROLE_LABELS, Role, User
 from casework.models.verification import Assessment, Document, DtsenCheck
 from casework.services.access import get_scoped
 from casework.services.cases import EDITABLE_STATES
+from casework.services.letters import letters_of_case
 from casework.services.verification import (
     OPEN_FOR_VERIFICATION,
     DtsenInput,
@@ -58,6 +60,16 @@ def may_verify(case: Case, user: User) -> bool:
         and user.covers(case.regency_code)
         and case.state in {s.value for s in OPEN_FOR_VERIFICATION}
     )
+
+
+def next_steps(case: Case) -> list[dict[str, Any]]:
+    """The forward steps out of the case's state (not return, reject or cancel) with the
+    labels of the roles that may take them: the "Next step" panel says who must act."""
+    return [
+        {"label": t.label, "roles": [ROLE_LABELS[r] for r in Role if r in t.roles]}
+        for t in definition_for(case).transitions_from(case.state)
+        if not t.reason_required
+    ]
 
 
 class CaseScreenMixin:
@@ -97,6 +109,7 @@ class CaseScreenMixin:
             dtsen_checks=self._dtsen_checks(case),
             assessment=self._assessment(case),
             transitions=self._transitions(case, user),
+            next_steps=next_steps(case),
             events=case.events,
             state_label=state_label,
             regency_name=regency_name,
@@ -105,6 +118,8 @@ class CaseScreenMixin:
             may_verify=may_verify(case, user),
             may_override=may_verify(case, user) and user.role == Role.MANAGER,
             may_see_documents=user.sees_personal_data,
+            letters=letters_of_case(db.current(), case.id),
+            **letter_context(),
             return_url=self.get_url(".index_view"),
             **forms,
         )

@@ -11,7 +11,6 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from admin.base import AdminForm, BerdayaModelView, show_domain_error
-from admin.security import ADMIN_ONLY, ALL_ROLES, CONFIG_EDIT_ROLES, STAFF_ROLES
 from casework.errors import DomainError
 from casework.models.program import ApplicantKind, ProgramYear
 from casework.models.region import Region, RegionLevel
@@ -24,8 +23,8 @@ from workflows.programs import DEFINITIONS
 class ProgramView(BerdayaModelView):
     """Programs and their rules per fiscal year; admin and manager edit, everyone reads."""
 
-    view_roles = ALL_ROLES
-    edit_roles = CONFIG_EDIT_ROLES
+    read_action = "reference.read"
+    edit_action = "reference.write"
     column_list = ["code", "name", "workflow", "applicant_kind", "active"]
     column_details_list = [*column_list, "description", "years"]
     column_labels = {
@@ -86,8 +85,8 @@ def _program_choices(form: Any) -> Any:
 
 
 class BusinessTypeView(BerdayaModelView):
-    view_roles = STAFF_ROLES
-    edit_roles = CONFIG_EDIT_ROLES
+    read_action = "reference.read"
+    edit_action = "reference.write"
     column_list = ["code", "name", "active"]
     column_labels = {"code": _l("Code"), "name": _l("Name"), "active": _l("Active")}
     column_searchable_list = ["name"]
@@ -120,8 +119,8 @@ class UserCreateForm(UserEditForm):
 class UserView(BerdayaModelView):
     """Staff accounts (administrators only); the password hash is never shown."""
 
-    view_roles = ADMIN_ONLY
-    edit_roles = ADMIN_ONLY
+    read_action = "user.read"
+    edit_action = "user.write"
     column_list = ["username", "full_name", "role", "region_code", "active", "last_login_at"]
     column_details_list = [*column_list, "email", "created_at"]
     column_labels = {
@@ -199,8 +198,8 @@ class UserView(BerdayaModelView):
 class RegionView(BerdayaModelView):
     """Kemendagri regions of Kalimantan Timur: read-only, searchable by name or code."""
 
-    view_roles = STAFF_ROLES
-    edit_roles = frozenset()
+    read_action = "reference.read"
+    edit_action = "region.write"
     column_list = ["code", "name", "level", "parent_code"]
     column_labels = {
         "code": _l("Code"),

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from admin.case_columns import state_label
 from admin.filters import overdue_clause
-from admin.security import ALL_ROLES, RoleGate, require_actor
+from admin.security import RoleGate, require_actor
 from casework.models.case import STATE_LABELS, Case
 from casework.models.program import Program
 from casework.models.user import Role, User
@@ -117,7 +117,7 @@ def state_chart(board: OverdueDashboard, link: CaseLink | None) -> Any:
 
 
 class DashboardView(RoleGate, AdminIndexView):
-    view_roles = ALL_ROLES
+    read_action = "dashboard.read"
 
     def __init__(self, case_view: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -19,7 +19,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField, Te
 from wtforms.validators import Optional
 
 from admin.base import AdminForm, BerdayaModelView, show_domain_error
-from admin.security import STAFF_ROLES, require_actor
+from admin.security import require_actor
 from casework import clock
 from casework.errors import DomainError, NotFound, field_error
 from casework.i18n import N_
@@ -40,7 +40,6 @@ from casework.services import disbursement
 from casework.services.access import scoped
 from casework.services.disbursement import (
     FINANCE,
-    HANDOVER_ROLES,
     BatchInput,
     HandoverInput,
     ProcurementInput,
@@ -136,8 +135,8 @@ class ProcurementForm(AdminForm):
 
 
 class ProcurementView(_CreateOnlyView):
-    view_roles = STAFF_ROLES
-    edit_roles = FINANCE
+    read_action = "procurement.read"
+    edit_action = "procurement.write"
     column_list = ("contract_number", "vendor", "contract_date", "total")
     column_default_sort = ("id", True)
     column_filters = ("contract_date", "vendor")
@@ -194,8 +193,8 @@ class HandoverForm(AdminForm):
 
 
 class HandoverView(_CreateOnlyView):
-    view_roles = STAFF_ROLES
-    edit_roles = HANDOVER_ROLES
+    read_action = "handover.read"
+    edit_action = "handover.write"
     column_list = ("case", "handed_over_on", "place", "receiver_name", "recorded_at")
     column_default_sort = ("id", True)
     column_filters = ("handed_over_on",)
@@ -258,8 +257,8 @@ class AccountForm(AdminForm):
 
 
 class BeneficiaryAccountView(_CreateOnlyView):
-    view_roles = FINANCE | {Role.CASEWORKER, Role.AUDITOR}
-    edit_roles = FINANCE | {Role.CASEWORKER}
+    read_action = "account.read"
+    edit_action = "account.write"
     column_list = ("case_id", "bank_code", "account_number", "holder_name", "updated_at")
     column_labels = {
         "case_id": _l("Case"),
@@ -325,8 +324,9 @@ class BatchForm(AdminForm):
 
 
 class PaymentBatchView(_CreateOnlyView):
-    view_roles = BATCH_READERS
-    edit_roles = FINANCE
+    read_action = "payment.read"
+    edit_action = "payment.write"
+    endpoint_actions = {"export_view": "payment.write", "import_view": "payment.write"}
     details_template = "admin/payment_batch_details.html"
     column_list = ("sp2d_number", "sp2d_date", "bank_code", "created_at")
     column_default_sort = ("id", True)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from admin.base import BerdayaModelView, show_domain_error
-from admin.security import STAFF_ROLES, require_actor
+from admin.security import require_actor
 from casework.errors import DomainError
 from casework.models.case import Case
 from casework.models.followup import (
@@ -37,7 +37,8 @@ def _scoped(query: Any, model: Any) -> Any:
 
 
 class _FollowupView(BerdayaModelView):
-    view_roles = STAFF_ROLES
+    read_action = "followup.read"
+    endpoint_actions = {"action_view": "followup.review"}
     can_view_details = True
 
     @property

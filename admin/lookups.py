@@ -62,7 +62,7 @@ class PersonLoader(_ScopedLoader):
     def _term_filter(self, term: str) -> Any:
         nik = normalize_number(term)
         if len(nik) == NIK_LENGTH and nik.isdigit():
-            return Person.nik == nik
+            return Person.nik_is(nik)
         return Person.full_name.ilike(f"{term}%")
 
     def _order(self) -> list[Any]:

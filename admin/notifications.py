@@ -20,7 +20,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from admin.base import AdminForm, BerdayaModelView, show_domain_error
-from admin.security import ALL_ROLES, CONFIG_EDIT_ROLES, require_actor
+from admin.security import require_actor
 from casework.errors import DomainError
 from casework.models.calendar import DayOff, SlaOverride
 from casework.models.case import STATE_LABELS, CaseState
@@ -60,7 +60,8 @@ class UnreadFilter(FilterEmpty):
 class InboxView(BerdayaModelView):
     """The logged-in user's own messages, newest first; opening one marks it read."""
 
-    view_roles = ALL_ROLES
+    read_action = "inbox.read"
+    endpoint_actions = {"action_view": "inbox.read"}
     column_list = ["created_at", "subject", "case", "read_at"]
     column_details_list = ["created_at", "subject", "case", "body", "read_at"]
     column_default_sort = ("id", True)
@@ -115,8 +116,8 @@ class DayOffForm(AdminForm):
 class DayOffView(BerdayaModelView):
     """Local days off on top of the national holidays; admin and manager add and remove."""
 
-    view_roles = ALL_ROLES
-    edit_roles = CONFIG_EDIT_ROLES
+    read_action = "calendar.read"
+    edit_action = "calendar.write"
     column_list = ["day", "description"]
     column_labels = {"day": _l("Date"), "description": _l("Description")}
     column_formatters = {"day": lambda v, c, m, n: long_date(m.day)}
@@ -184,8 +185,8 @@ def _default_days(override: SlaOverride) -> str:
 class SlaOverrideView(BerdayaModelView):
     """A program's own deadline per state, in working days, instead of the workflow's."""
 
-    view_roles = CONFIG_EDIT_ROLES
-    edit_roles = CONFIG_EDIT_ROLES
+    read_action = "sla.read"
+    edit_action = "sla.write"
     column_list = ["program", "state", "working_days", "default_days"]
     column_labels = {
         "program": _l("Program"),

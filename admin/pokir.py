@@ -14,12 +14,16 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from admin.base import BerdayaModelView, show_domain_error
-from admin.security import ALL_ROLES, RoleGate, require_actor
+from admin.security import RoleGate, require_actor
 from casework import clock
 from casework.errors import DomainError
+from casework.models.budget import BUDGET_VERSION_LABELS, BudgetVersion
 from casework.models.pokir import POKIR_STATE_LABELS, PokirEvent, PokirLine
+from casework.models.program import Program
 from casework.models.user import Role
 from casework.services.budget import (
     BudgetLineInput,
@@ -41,8 +45,8 @@ def _state_label(_view: Any, _context: Any, model: PokirLine, _name: str) -> str
 
 
 class DprdMemberView(BerdayaModelView):
-    view_roles = ALL_ROLES
-    edit_roles = REGISTER_EDIT
+    read_action = "dprd_member.read"
+    edit_action = "dprd_member.write"
     column_list = ["name", "fraksi", "dapil", "komisi", "active"]
     column_labels = {
         "name": _l("Name"),
@@ -68,8 +72,8 @@ class DprdMemberView(BerdayaModelView):
 
 
 class BudgetLineView(BerdayaModelView):
-    view_roles = ALL_ROLES
-    edit_roles = BUDGET_EDIT
+    read_action = "budget.read"
+    edit_action = "budget.write"
     column_list = [
         "fiscal_year",
         "version",
@@ -91,21 +95,42 @@ class BudgetLineView(BerdayaModelView):
     column_filters = ["fiscal_year"]
     form_columns = [
         "fiscal_year",
-        "program",
+        "program_choice",
         "version",
         "sub_activity_code",
         "account_code",
         "name",
         "ceiling",
     ]
+    # The APBD version as a plain select of the enum's values (Flask-Admin's own enum field
+    # passes its choices as tuples, which WTForms deprecates).
+    # The program as a select of the active programs, filled per form (Flask-Admin's
+    # relation field yields tuples, which WTForms deprecates as well).
+    form_extra_fields = {"program_choice": SelectField(_l("Program"), choices=[])}
+    form_overrides = {"version": SelectField}
+    form_args = {
+        "version": {
+            "choices": [
+                SelectChoice(version.value, _l(label))
+                for version, label in BUDGET_VERSION_LABELS.items()
+            ],
+            "default": BudgetVersion.MURNI.value,
+        }
+    }
     can_edit = False
 
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        programs = db.current().scalars(select(Program).where(Program.active).order_by(Program.id))
+        form.program_choice.choices = [SelectChoice(str(p.id), p.name) for p in programs]
+        return form
+
     def create_model(self, form: Any) -> Any:
-        program = form.program.data
+        program_id = form.program_choice.data or ""
         version = form.version.data
         data = BudgetLineInput(
             fiscal_year=form.fiscal_year.data or 0,
-            program_id=program.id if program is not None else 0,
+            program_id=int(program_id) if program_id.isdigit() else 0,
             sub_activity_code=form.sub_activity_code.data or "",
             account_code=form.account_code.data or "",
             ceiling=form.ceiling.data or 0,
@@ -124,8 +149,8 @@ class BudgetLineView(BerdayaModelView):
 class PokirLineView(BerdayaModelView):
     """Pokir lines, read here; entered through the API; moved by the lifecycle buttons."""
 
-    view_roles = ALL_ROLES
-    edit_roles = frozenset()
+    read_action = "pokir.read"
+    endpoint_actions = {"advance": "pokir.write"}
     details_template = "admin/pokir_details.html"
     column_list = [
         "fiscal_year",
@@ -191,8 +216,7 @@ class PokirLineView(BerdayaModelView):
 class CommitmentView(BerdayaModelView):
     """The commitments ledger (read-only: the workflow writes it)."""
 
-    view_roles = ALL_ROLES - {Role.DPRD_LIAISON}
-    edit_roles = frozenset()
+    read_action = "commitment.read"
     column_list = [
         "case",
         "pokir_line",
@@ -219,7 +243,7 @@ class CommitmentView(BerdayaModelView):
 class YearEndView(RoleGate, BaseView):
     """Open commitments and the lapsing remainder of every ceiling in a fiscal year."""
 
-    view_roles = ALL_ROLES - {Role.DPRD_LIAISON}
+    read_action = "yearend.read"
 
     @expose("/")
     def index(self) -> str:

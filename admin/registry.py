@@ -18,7 +18,7 @@ from admin.base import AdminForm, BerdayaModelView, show_domain_error
 from admin.case_columns import regency_name
 from admin.case_forms import business_type_choices
 from admin.lookups import VillageLoader
-from admin.security import CASE_WRITE_ROLES, STAFF_ROLES, require_actor
+from admin.security import require_actor
 from casework.errors import DomainError, Duplicate, NotFound
 from casework.identity import normalize_number
 from casework.models.person import (
@@ -45,8 +45,8 @@ _LOADER = VillageLoader()
 
 
 class _ScopedView(BerdayaModelView):
-    view_roles = STAFF_ROLES
-    edit_roles = CASE_WRITE_ROLES
+    read_action = "person.read"
+    edit_action = "person.write"
     form_ajax_refs = {"village": _LOADER}
 
     def _scope(self, query: Any) -> Any:
@@ -118,6 +118,7 @@ def _masked(attr: str) -> Any:
 
 
 class PersonView(_ScopedView):
+    details_template = "admin/privacy_person_details.html"
     column_list = ["full_name", "nik", "kk_number", "sex", "birth_date", "village", "regency_code"]
     column_details_list = [*column_list, "birth_place", "marital_status", "address", "phone"]
     column_labels = {
@@ -151,7 +152,7 @@ class PersonView(_ScopedView):
             return None
         nik = normalize_number(term)
         if len(nik) == 16 and nik.isdigit():
-            return Person.nik == nik
+            return Person.nik_is(nik)
         return Person.full_name.istartswith(term, autoescape=True)
 
     def search_placeholder(self) -> str:
@@ -226,7 +227,7 @@ def parse_members(text: str, user: Any) -> tuple[list[MemberInput], list[str]]:
             continue
         nik = normalize_number(parts[0])
         role = parts[1].lower() if len(parts) > 1 else GroupRole.MEMBER.value
-        stmt = select(Person.id).where(Person.nik == nik)
+        stmt = select(Person.id).where(Person.nik_is(nik))
         if user.region_code is not None:
             stmt = stmt.where(Person.regency_code == user.region_code)
         person_id = db.session.scalar(stmt)
@@ -250,6 +251,8 @@ def _members_markup(view: Any, context: Any, group: Group, name: str) -> Markup:
 
 
 class GroupView(_ScopedView):
+    read_action = "group.read"
+    edit_action = "group.write"
     column_list = ["name", "village", "regency_code", "business_type", "members"]
     column_details_list = column_list
     column_labels = {

@@ -12,7 +12,7 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from admin.security import ALL_ROLES, RoleGate, require_actor
+from admin.security import RoleGate, require_actor
 from casework import clock
 from casework.errors import DomainError
 from casework.exports import report_xlsx
@@ -45,7 +45,7 @@ def build_report(kind: str, by: str, year: int) -> Report:
 
 
 class ReportView(RoleGate, BaseView):
-    view_roles = ALL_ROLES
+    read_action = "report.read"
 
     def _params(self) -> tuple[str, str, int]:
         kind = request.args.get("report", "outcomes")

@@ -61,6 +61,9 @@ def build_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(ReportView(name=_l("Reports"), endpoint="report"))
+    from admin.imports import ImportView
+
+    admin.add_view(ImportView(name=_l("Import from Excel"), endpoint="import", category=registry))
     add_disbursement_views(admin)
     settings = _l("Settings")
     admin.add_view(ProgramView(Program, name=_l("Programs"), endpoint="program"))
@@ -81,8 +84,25 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(UserView(User, name=_l("Users"), endpoint="user", category=settings))
     admin.add_view(RegionView(Region, name=_l("Regions"), endpoint="region", category=settings))
     _add_pokir_views(admin)
+    _add_letter_views(admin)
+    _add_security_views(admin, settings)
+    from admin.privacy import add_privacy_views
+
+    add_privacy_views(admin)
     app.context_processor(lambda: {"role_labels": ROLE_LABELS})
     return admin
+
+
+def _add_security_views(admin: Admin, settings: object) -> None:
+    """The audit log (admin/audit.py) and the user's own account (admin/account.py)."""
+    from admin.account import AccountView
+    from admin.audit import AuditLogView
+    from casework.models.audit import AuditEntry
+
+    admin.add_view(
+        AuditLogView(AuditEntry, name=_l("Audit log"), endpoint="auditlog", category=settings)
+    )
+    admin.add_view(AccountView(name=_l("My account"), endpoint="myaccount"))
 
 
 def _add_pokir_views(admin: Admin) -> None:
@@ -111,3 +131,16 @@ def _add_pokir_views(admin: Admin) -> None:
         CommitmentView(Commitment, name=_l("Commitments"), endpoint="commitment", category=pokir)
     )
     admin.add_view(YearEndView(name=_l("Year end"), endpoint="yearend", category=pokir))
+
+
+def _add_letter_views(admin: Admin) -> None:
+    """Issued letters, and the letter settings (admin/letters.py)."""
+    from admin.letters import LetterSettingsView, LetterView
+    from casework.models.letter import Letter
+
+    admin.add_view(LetterView(Letter, name=_l("Letters"), endpoint="letter"))
+    admin.add_view(
+        LetterSettingsView(
+            name=_l("Letter settings"), endpoint="lettersettings", category=_l("Settings")
+        )
+    )

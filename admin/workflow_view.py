@@ -11,7 +11,7 @@ from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
 from admin.case_columns import state_label
-from admin.security import STAFF_ROLES, RoleGate
+from admin.security import RoleGate
 from casework.models.user import ROLE_LABELS
 from workflows.definition import WorkflowDefinition
 from workflows.diagram import render_svg, to_dot
@@ -31,7 +31,7 @@ def diagram_svg(definition: WorkflowDefinition) -> Markup:
 
 
 class WorkflowView(RoleGate, BaseView):
-    view_roles = STAFF_ROLES
+    read_action = "workflow.read"
 
     @expose("/")
     def index(self) -> Any:

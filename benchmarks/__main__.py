@@ -9,6 +9,7 @@ the single-transition path).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import tempfile
@@ -19,6 +20,8 @@ from pathlib import Path
 from benchmarks.dashboard import measure_dashboard
 from benchmarks.dataset import CaseFactory, build_app, make_staff
 from benchmarks.decree import measure_decree
+from benchmarks.imports import measure_import
+from benchmarks.letters import measure_letters
 from benchmarks.measure import Comparison, Run, Series
 from benchmarks.profiling import profile_engine_single, statements_per_transition
 from benchmarks.report import (
@@ -67,15 +70,42 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--decree", type=int, default=1_500, help="cases in the decree bench (1500; 0: skip)"
     )
     parser.add_argument(
+        "--imports", type=int, default=10_000, help="rows in the Excel import bench (0: skip)"
+    )
+    parser.add_argument(
+        "--letters",
+        type=int,
+        help="letters in the bulk letter bench, next to LibreOffice (500; quick: 50; 0: skip)",
+    )
+    parser.add_argument(
         "--sweep",
         type=int,
         help="open cases for the deadline sweep (100000; quick: 10000; 0: skip)",
+    )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="the million-case run (benchmarks/scale.py): admin pages at each --scale-sizes"
+        " on SQLite and on --scale-pg, then the API under gunicorn; writes its own section",
+    )
+    parser.add_argument("--scale-sizes", default="10000,100000,1000000", help="cases, in turn")
+    parser.add_argument(
+        "--scale-pg",
+        default=os.environ.get("BERDAYA_BENCH_PG", ""),
+        help="PostgreSQL URL of a database for the scale run (kept: seeding resumes)",
+    )
+    parser.add_argument(
+        "--scale-dir",
+        default="instance/bench-scale",
+        help="where the SQLite scale database is kept",
     )
     args = parser.parse_args(argv)
     if args.dashboard is None:
         args.dashboard = 10_000 if args.quick else 100_000
     if args.sweep is None:
         args.sweep = 10_000 if args.quick else 100_000
+    if args.letters is None:
+        args.letters = 50 if args.quick else 500
     args.runs = args.runs or (3 if args.quick else 5)
     args.single = args.single or (300 if args.quick else 3_000)
     args.bulk = args.bulk or (1_000 if args.quick else 10_000)
@@ -173,20 +203,54 @@ def run(args: argparse.Namespace, command: str, directory: Path) -> None:
         decree = measure_decree(bench, args.decree, args.runs) if args.decree else None
         if decree:
             print("\n" + "\n".join(decree.lines()))
+        imported = measure_import(bench, args.imports, args.runs) if args.imports else None
+        if imported:
+            print("\n" + "\n".join(imported.lines()))
+        letters = measure_letters(bench, args.letters, min(args.runs, 3)) if args.letters else None
+        if letters:
+            print("\n" + "\n".join(letters.lines()))
         if args.write_docs:
             settings = Settings(command, args.single, args.bulk, args.runs)
             text = docs_text(comparisons, statements, machine, settings, datetime.now(UTC))
             text += sweep.markdown() if sweep else ""
             text += dashboard.markdown() if dashboard else ""
             text += decree.markdown() if decree else ""
+            text += imported.markdown() if imported else ""
+            text += letters.markdown() if letters else ""
             print(f"\nWrote {write_docs(text)}")
         assert db.engine is not None
         db.engine.dispose()
 
 
+def run_scale(args: argparse.Namespace, command: str) -> None:
+    """SQLite, then PostgreSQL when given, at each size; the API load on PostgreSQL."""
+    from benchmarks.load import measure_load
+    from benchmarks.report import DOCS
+    from benchmarks.scale import replace_section, run_backend, scale_markdown
+
+    sizes = [int(s) for s in args.scale_sizes.split(",") if s.strip()]
+    directory = Path(args.scale_dir).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    print(f"Berdaya scale run: {command}")
+    results = run_backend(
+        "SQLite", f"sqlite:///{directory / 'scale.sqlite3'}", sizes, args.runs, str(directory)
+    )
+    load = None
+    if args.scale_pg:
+        results += run_backend("PostgreSQL", args.scale_pg, sizes, args.runs, str(directory))
+        load = measure_load(args.scale_pg, int(os.environ.get("WEB_WORKERS", "3")), 32, 20)
+    section = scale_markdown(results, load, args.runs, command)
+    if args.write_docs:
+        old = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
+        print(f"\nWrote {write_docs(replace_section(old, section))}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
+    if args.scale:
+        run_scale(args, command_line(argv))
+        return 0
     with tempfile.TemporaryDirectory(prefix="berdaya-bench-") as tmp:
         run(args, command_line(argv), Path(tmp))
     return 0

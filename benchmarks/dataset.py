@@ -26,6 +26,7 @@ from casework.models.base import UTCDateTime
 from casework.models.case import CaseEvent, CaseNumberSequence
 from casework.models.program import BusinessType
 from casework.models.region import Region
+from casework.privacy import person_identity_values
 from casework.services.reference import ensure_reference_data
 from casework.services.regions import load_regions
 from casework.services.users import create_user
@@ -169,8 +170,9 @@ class CaseFactory:
             nik = build_nik(district_code=district, birth_date=birth, sex="P", serial=n % 9999 + 1)
             rows.append(
                 {
-                    "nik": nik,
-                    "kk_number": nik[:6] + "0101" + f"{n % 100:02d}" + f"{n % 9999 + 1:04d}",
+                    **person_identity_values(
+                        nik, nik[:6] + "0101" + f"{n % 100:02d}" + f"{n % 9999 + 1:04d}"
+                    ),
                     "full_name": f"Warga {n}",
                     "sex": "P",
                     "birth_place": "Kota Bangun",

@@ -21,9 +21,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from casework.models import Base, Role, User
+from casework.services.demo import ensure_demo_letter_settings
 from casework.services.reference import ensure_reference_data
 from casework.services.regions import load_regions
 from casework.storage import DocumentStore
+from config import TestConfig
 from tests import factories
 from web.db import db
 
@@ -79,7 +81,10 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "DATABASE_URL": database_url,
             "SCHEDULER_ENABLED": False,
             "UPLOAD_DIR": str(instance / "uploads"),
+            "LETTER_DIR": str(instance / "letters"),
             "SERVER_NAME": "berdaya.test",
+            "DATA_KEYS": TestConfig.DATA_KEYS,
+            "HMAC_KEY": TestConfig.HMAC_KEY,
         }
     )
     with flask_app.app_context():
@@ -87,6 +92,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         with db.unit_of_work() as session:
             load_regions(session, ROOT / "data" / "regions")
             ensure_reference_data(session)
+            ensure_demo_letter_settings(session)
         db.session.remove()
     yield flask_app
 
@@ -107,7 +113,7 @@ def connection(engine: Any) -> Iterator[Connection]:
         yield conn
     finally:
         db.session.remove()
-        db.session_factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        db.session_factory.configure(bind=engine, join_transaction_mode="conditional_savepoint")
         outer.rollback()
         conn.close()
 

@@ -25,9 +25,11 @@ from sqlalchemy.orm import Session
 from casework import clock
 from casework.clock import WITA
 from casework.models import Role, SchedulerLease
+from casework.privacy import configure_keys
 from casework.services.deadlines import acquire_lease
 from casework.services.reference import ensure_reference_data
 from casework.services.regions import load_regions
+from config import TestConfig
 from tests import factories
 from tests.casework.test_notifications import Mailbox, smtp_server  # noqa: F401
 from web.db import make_engine
@@ -45,6 +47,9 @@ def _env(url: str, port: int) -> dict[str, str]:
         "BERDAYA_SMTP_PORT": str(port),
         "BERDAYA_SCHEDULER_DELIVER_SECONDS": "1",
         "BERDAYA_SCHEDULER_LEASE_SECONDS": "3",
+        # the keys the test's own app encrypted the seeded persons with
+        "BERDAYA_DATA_KEYS": ",".join(TestConfig.DATA_KEYS),
+        "BERDAYA_HMAC_KEY": TestConfig.HMAC_KEY,
     }
 
 
@@ -80,6 +85,7 @@ def own_database(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 def _seed_overdue_case(url: str, staff: dict[str, Any] | None = None) -> dict[str, Any]:
     """A case in 64.02 submitted a month ago (overdue and escalated by now); commits."""
+    configure_keys(TestConfig.DATA_KEYS, TestConfig.HMAC_KEY)  # as the processes are
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
         if staff is None:

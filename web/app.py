@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, redirect, url_for
+from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import CSRFProtect
 
+from casework.privacy import configure_from_settings, install_log_masking
 from config import INSTANCE_DIR, Config, load_config
 from web.db import db
 from web.errors import init_errors
@@ -34,6 +35,9 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not configured (set BERDAYA_SECRET_KEY)")
+    # Personal data keys first: no row with a NIK may be read or written before them.
+    configure_from_settings(app.config, Path(app.instance_path))
+    install_log_masking()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("transitions", "alembic.runtime.plugins", "apscheduler.executors"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -43,13 +47,31 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     init_errors(app)
 
+    from web.security import init_security
+
+    init_security(app)
+
     from web.limits import init_limits
 
     init_limits(app)
 
+    from web.health import init_health
+    from web.logging import init_logging
+
+    init_logging(app)
+    init_health(app)
+
     from web.auth import init_auth
 
     init_auth(app)
+
+    from web.status import init_status
+
+    init_status(app)
+
+    from web.verify import init_letters
+
+    init_letters(app)
 
     from admin import init_admin
 
@@ -59,6 +81,10 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     init_api(app)
 
+    from web.access import init_access
+
+    init_access(app)  # after admin and API: no view outside casework/policy.py
+
     from web.cli import init_cli
 
     init_cli(app)
@@ -66,12 +92,5 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     @app.route("/")
     def _home() -> ResponseReturnValue:
         return redirect(url_for("admin.index"))
-
-    @app.after_request
-    def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
 
     return app

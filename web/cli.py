@@ -172,7 +172,73 @@ def serve(host: str, port: int) -> None:
             stop(scheduler_handle)
 
 
+bench = click.Group("bench", help="Benchmark data (synthetic; never on a live database).")
+
+
+@bench.command("seed")
+@click.option("--cases", default=100_000, show_default=True, help="total generator cases wanted")
+@click.option("--batch", default=10_000, show_default=True, help="cases per transaction")
+def bench_seed(cases: int, batch: int) -> None:
+    """Fill the database with realistic synthetic cases, set-based; rerun to resume."""
+    from benchmarks.seed import finish, seed_batches
+
+    with click.progressbar(length=cases, label="cases", show_pos=True, show_eta=True) as bar:
+        for written in seed_batches(db.unit_of_work, cases, batch):
+            bar.update(written)
+    with db.unit_of_work() as session:
+        finish(session)
+    click.echo(f"seeded: {cases:,} generator cases")
+
+
+letters = click.Group("letters", help="Official letters: bulk rendering and snapshots.")
+
+
+@letters.command("render")
+@click.option("--decree", "decree_id", type=int, default=None, help="only this decree's letters")
+@click.option("--workers", type=int, default=None, help="processes (default: one per core)")
+@click.option("--batch", type=int, default=50, show_default=True, help="letters per document")
+@click.option("--take-over", is_flag=True, help="also render letters a crashed run had claimed")
+def letters_render(decree_id: int | None, workers: int | None, batch: int, take_over: bool) -> None:
+    """Render pending letters to PDF across processes, with a progress bar; rerun to resume."""
+    from casework.letters.bulk import letter_progress, render_letters
+
+    app = current_app
+    with db.unit_of_work() as session:
+        pending = letter_progress(session, decree_id).pending
+    with click.progressbar(length=pending, label="letters", show_pos=True, show_eta=True) as bar:
+        done = render_letters(
+            db.unit_of_work,
+            app.config["LETTER_DIR"],
+            base_url=app.config["PUBLIC_BASE_URL"],
+            decree_id=decree_id,
+            workers=workers,
+            batch=batch,
+            take_over=take_over,
+            on_progress=bar.update,
+        )
+    with db.unit_of_work() as session:
+        left = letter_progress(session, decree_id).pending
+    click.echo(f"rendered: {done:,} letters; still pending: {left:,}")
+
+
+@letters.command("snapshots")
+def letters_snapshots() -> None:
+    """Write docs/letters/*.png: a page of each kind of letter, for fictional recipients."""
+    from casework.letters.snapshots import write_snapshots
+
+    for path in write_snapshots():
+        click.echo(str(path))
+
+
 def init_cli(app: Flask) -> None:
     Migrate(app, db, directory=os.path.join(ROOT, "migrations"))
-    for command in (users, regions, demo, budget, scheduler, serve):
+    for command in (users, regions, demo, budget, scheduler, serve, bench, letters):
         app.cli.add_command(command)
+    from web.backup_cli import backup_command, restore_command
+    from web.import_cli import imports
+    from web.privacy_cli import privacy
+
+    app.cli.add_command(privacy)
+    app.cli.add_command(imports)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -137,6 +137,20 @@ def deliver(app: Flask) -> int:
         )
 
 
+def render_letters(app: Flask) -> int:
+    """Render the letters still pending (those the requests did not render, a decree's
+    hundreds) in batches across processes (casework/letters/bulk.py; idempotent)."""
+    from casework.letters.bulk import render_letters as render_pending
+
+    with app.app_context():
+        return render_pending(
+            _unit_of_work,
+            app.config["LETTER_DIR"],
+            base_url=app.config["PUBLIC_BASE_URL"],
+            workers=app.config.get("LETTER_RENDER_WORKERS"),
+        )
+
+
 def _if_holder(lease: Lease, job: object, app: Flask) -> None:
     if not lease.renew():
         return
@@ -163,6 +177,9 @@ def build_scheduler(app: Flask, lease: Lease | None = None) -> BackgroundSchedul
                       id=SWEEP_JOB, replace_existing=True)  # fmt: skip
     scheduler.add_job(_if_holder, "interval", seconds=app.config["SCHEDULER_DELIVER_SECONDS"],
                       args=[lease, deliver, app], id="deliver_notifications",
+                      replace_existing=True, next_run_time=now)  # fmt: skip
+    scheduler.add_job(_if_holder, "interval", seconds=app.config["SCHEDULER_LETTER_SECONDS"],
+                      args=[lease, render_letters, app], id="render_letters",
                       replace_existing=True, next_run_time=now)  # fmt: skip
     scheduler.berdaya_lease = lease
     return scheduler

@@ -1,5 +1,6 @@
 """All mapped classes, importable from one place."""
 
+from casework.models.audit import AUDIT_ACTION_LABELS, AuditEntry
 from casework.models.base import Base
 from casework.models.budget import (
     BUDGET_VERSION_LABELS,
@@ -41,6 +42,13 @@ from casework.models.followup import (
     ReportStatus,
     UsageReport,
 )
+from casework.models.letter import (
+    LETTER_STATUS_LABELS,
+    Letter,
+    LetterNumberSequence,
+    LetterSettings,
+    LetterStatus,
+)
 from casework.models.notification import (
     KIND_LABELS,
     InboxMessage,
@@ -68,6 +76,7 @@ from casework.models.pokir import (
     PokirLine,
     PokirState,
 )
+from casework.models.privacy import REVEAL_FIELD_LABELS, RevealField, RevealLog
 from casework.models.program import ApplicantKind, BusinessType, DocumentKind, Program, ProgramYear
 from casework.models.region import Region, RegionLevel
 from casework.models.user import ROLE_LABELS, ApiToken, Role, User
@@ -84,6 +93,7 @@ from casework.models.verification import (
 )
 
 __all__ = [
+    "AUDIT_ACTION_LABELS",
     "BUDGET_VERSION_LABELS",
     "BUSINESS_STATUS_LABELS",
     "COMMITMENT_STATUS_LABELS",
@@ -93,10 +103,12 @@ __all__ = [
     "DTSEN_STATUS_LABELS",
     "GROUP_ROLE_LABELS",
     "KIND_LABELS",
+    "LETTER_STATUS_LABELS",
     "MARITAL_LABELS",
     "OFFICER_ROLES",
     "POKIR_STATE_LABELS",
     "REPORT_STATUS_LABELS",
+    "REVEAL_FIELD_LABELS",
     "ROLE_LABELS",
     "SEX_LABELS",
     "STATE_LABELS",
@@ -104,6 +116,7 @@ __all__ = [
     "ApplicantKind",
     "Assessment",
     "AssessmentItem",
+    "AuditEntry",
     "Base",
     "BeneficiaryAccount",
     "BudgetLine",
@@ -137,6 +150,10 @@ __all__ = [
     "Handover",
     "IdempotentRequest",
     "InboxMessage",
+    "Letter",
+    "LetterNumberSequence",
+    "LetterSettings",
+    "LetterStatus",
     "MaritalStatus",
     "MonitoringVisit",
     "Notification",
@@ -157,6 +174,8 @@ __all__ = [
     "Region",
     "RegionLevel",
     "ReportStatus",
+    "RevealField",
+    "RevealLog",
     "Role",
     "SchedulerLease",
     "Sex",

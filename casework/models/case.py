@@ -96,6 +96,12 @@ class Case(Base):
         # The case list filtered by program and year, or by assignee (then state, deadline).
         Index("ix_cases_program_year_state_due", "program_id", "fiscal_year", "state", "due_at"),
         Index("ix_cases_assignee_state_due", "assignee_id", "state", "due_at"),
+        # The case list at scale: a kabupaten's cases newest first, and the number prefix
+        # search (LIKE 'ABC%' needs the pattern operator class on PostgreSQL).
+        Index("ix_cases_regency_id", "regency_code", "id"),
+        Index(
+            "ix_cases_number_pattern", "number", postgresql_ops={"number": "varchar_pattern_ops"}
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

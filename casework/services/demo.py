@@ -20,6 +20,7 @@ from casework.models.person import GroupRole, MaritalStatus, Person
 from casework.models.program import BusinessType, Program
 from casework.models.region import Region, RegionLevel
 from casework.models.user import Role, User
+from casework.privacy import blind_index
 from casework.services.cases import CaseInput, open_case
 from casework.services.pokir import fund_case_for_demo
 from casework.services.reference import ensure_reference_data
@@ -395,7 +396,7 @@ class _PersonMaker:
     def __init__(self, session: Session, rng: random.Random, actor: User) -> None:
         self.session, self.rng, self.actor = session, rng, actor
         self.serial = 0
-        self.used = set(session.scalars(select(Person.nik)))
+        self.used = set(session.scalars(select(Person.nik_hash)))
 
     def make(self, village: Region, *, sex: str, age: int, today: date) -> Person:
         rng = self.rng
@@ -406,9 +407,10 @@ class _PersonMaker:
             nik = build_nik(
                 district_code=district, birth_date=birth, sex=sex, serial=(self.serial % 9998) + 1
             )
-            if nik not in self.used:
+            nik_hash = blind_index("nik", nik)
+            if nik_hash not in self.used:
                 break
-        self.used.add(nik)
+        self.used.add(nik_hash)
         first = rng.choice(WOMEN if sex == "P" else MEN)
         kk = (
             nik[:6]
@@ -439,9 +441,37 @@ class _PersonMaker:
         )
 
 
+DEMO_LETTERHEAD = {
+    "address": "Jalan Contoh Nomor 1, Samarinda 75111 (alamat contoh untuk demo)",
+    "signatory_name": "Nama Pejabat Contoh, S.Sos., M.Si.",
+    "signatory_rank": "Pembina Utama Muda (IV/c)",
+    "signatory_nip": "197001011995031001",
+}
+"""A fictional signatory and address for demo and test databases (never a real person)."""
+
+
+def ensure_demo_letter_settings(session: Session) -> None:
+    """Fill the letter settings' empty address and signatory with the demo values."""
+    from casework.models.letter import LetterSettings
+
+    settings = session.scalars(select(LetterSettings).order_by(LetterSettings.id)).first()
+    if settings is None:
+        settings = LetterSettings(
+            letterhead_lines=["PEMERINTAH PROVINSI KALIMANTAN TIMUR", "DINAS SOSIAL"],
+            signatory_position="Kepala Dinas Sosial Provinsi Kalimantan Timur",
+            tembusan=["Gubernur Kalimantan Timur (sebagai laporan)"],
+        )
+        session.add(settings)
+    for name, value in DEMO_LETTERHEAD.items():
+        if not getattr(settings, name):
+            setattr(settings, name, value)
+    session.flush()
+
+
 def seed_demo(session: Session, *, store: DocumentStore, cases: int = 300, seed: int = 2026) -> str:
     """Reference data, one user per role and ``cases`` cases in every state and kabupaten."""
     ensure_reference_data(session)
+    ensure_demo_letter_settings(session)
     users = _demo_users(session)
     actors = {
         Role.CASEWORKER: users["pendamping"],

@@ -11,7 +11,7 @@ from sqlalchemy import Table, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from casework import clock
-from casework.errors import FieldErrors, NotAllowed
+from casework.errors import Conflict, FieldErrors
 from casework.i18n import N_
 from casework.models.case import Case, CaseEvent, CaseState
 from casework.models.followup import (
@@ -78,7 +78,7 @@ def _require(case: Case, actor: User, roles: frozenset[Role], states: set[CaseSt
     require_role(actor, roles)
     require_region(actor, case.regency_code)
     if case.state not in states:
-        raise NotAllowed(N_("This cannot be done while the case is in this state."))
+        raise Conflict(N_("This cannot be done while the case is in this state."))
 
 
 @dataclass
@@ -155,7 +155,7 @@ def _flush_or_discard(session: Session, row: R, store: DocumentStore, stored: St
 def _review(report: UsageReport, actor: User) -> None:
     _require(report.case, actor, REVIEW_ROLES, {CaseState.AWAITING_REPORT})
     if report.status != ReportStatus.SUBMITTED:
-        raise NotAllowed(N_("This usage report has already been reviewed."))
+        raise Conflict(N_("This usage report has already been reviewed."))
 
 
 def accept_usage_report(session: Session, report: UsageReport, *, actor: User) -> UsageReport:

@@ -294,7 +294,7 @@ def test_programs_are_read_only_for_a_caseworker_and_editable_for_a_manager(
     wrse = factories.program(session, "WRSE")
     login(client, users["caseworker"])
     assert "/admin/program/new/" not in client.get("/admin/program/").get_data(as_text=True)
-    assert client.get(f"/admin/program/edit/?id={wrse.id}").status_code == 302
+    assert client.get(f"/admin/program/edit/?id={wrse.id}").status_code == 403  # the policy
     client.post("/logout", data={"csrf_token": page_token(client, "/admin/")})
     login(client, users["manager"])
     assert client.get(f"/admin/program/edit/?id={wrse.id}").status_code == 200

@@ -113,7 +113,7 @@ def test_a_case_is_removed_from_a_draft_but_not_from_an_issued_decree(
     assert [e["case_id"] for e in removed.get_json()["entries"]] == [cases[1].id]
     assert manager.post(f"/decrees/{decree_id}/issue").status_code == 200
     refused = client.delete(f"{path}/{cases[1].id}", headers=manager.headers)
-    assert refused.status_code == 403
+    assert refused.status_code == 409
 
 
 def test_a_corrective_decree_revokes_a_recipient_and_corrects_an_amount(

@@ -39,7 +39,7 @@ def test_registration_is_committed_with_the_request(api_as, session):
 
     api_as("caseworker").post("/persons", json=body)
 
-    assert session.scalars(select(Person).where(Person.nik == body["nik"])).one()
+    assert session.scalars(select(Person).where(Person.nik_is(body["nik"]))).one()
 
 
 def test_bad_nik_is_refused_per_field_in_indonesian_by_default(api_as, indonesian):

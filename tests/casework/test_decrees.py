@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from casework import clock
-from casework.errors import Duplicate, NotAllowed, ValidationError
+from casework.errors import Conflict, Duplicate, NotAllowed, ValidationError
 from casework.models import Decree, DecreeEntry, DecreeNumberSequence
 from casework.services.decrees import (
     DecreeInput,
@@ -128,7 +128,7 @@ def test_cases_can_be_removed_only_while_draft(session, users, store):
     add_cases(session, decree, [c.id for c in cases], actor=users["manager"])
     assert remove_cases(session, decree, [cases[0].id], actor=users["manager"]) == 1
     issue_decree(session, decree, actor=users["manager"])
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Conflict):
         remove_cases(session, decree, [cases[1].id], actor=users["manager"])
     session.expire_all()
     assert cases[0].state == "approved"
@@ -222,5 +222,5 @@ def test_a_correction_needs_a_reason_and_a_recipient_of_the_original(session, us
 
 def test_a_draft_decree_cannot_be_corrected(session, users):
     draft = create_decree(session, decree_input(session), actor=users["manager"])
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Conflict):
         create_corrective_decree(session, draft, decree_input(session), actor=users["manager"])

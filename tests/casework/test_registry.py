@@ -78,7 +78,7 @@ def test_a_sex_that_disagrees_with_the_nik_is_an_error_on_sex(
 
     assert set(refused.value.fields) == {"sex"}
     assert refused.value.fields["sex"][0].message == message
-    assert session.scalar(select(Person).where(Person.nik == data.nik)) is None
+    assert session.scalar(select(Person).where(Person.nik_is(data.nik))) is None
 
 
 def test_a_birth_date_that_disagrees_with_the_nik_is_an_error_on_birth_date(session, staff):
@@ -139,7 +139,7 @@ def test_a_kukar_caseworker_cannot_register_a_samarinda_resident(session, staff)
     with pytest.raises(NotAllowed):
         register_person(session, data, actor=staff["kukar_caseworker"])
 
-    assert session.scalar(select(Person).where(Person.nik == data.nik)) is None
+    assert session.scalar(select(Person).where(Person.nik_is(data.nik))) is None
 
 
 def test_a_kukar_caseworker_registers_a_kukar_resident(session, staff):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from casework.models import Case, CaseEvent, Person, Program, ProgramYear, Role
 from casework.models.case import CaseNumberSequence
 from casework.models.user import User
+from casework.services.audit import case_history_unlocked
 from tests import factories
 from workflows.engine import advance
 
@@ -66,7 +67,8 @@ def prepare(engine: Engine, *, cases: int) -> Committed:
 def remove(engine: Engine, made: Committed) -> None:
     """Delete what ``prepare`` committed (and the events the race wrote)."""
     with new_session(engine) as session:
-        session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(made.cases)))
+        with case_history_unlocked(session):  # case events are append-only otherwise
+            session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(made.cases)))
         session.execute(delete(Case).where(Case.id.in_(made.cases)))
         session.execute(
             delete(CaseNumberSequence).where(CaseNumberSequence.fiscal_year == RACE_YEAR)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, Table, delete, or_, select
 from casework import clock
 from casework.errors import DomainError
 from casework.models import Base, Case, CaseState, Commitment, ProgramYear, Role, User
+from casework.services.audit import case_history_unlocked
 from casework.services.budget import BudgetLineInput, create_budget_line, pokir_usage
 from casework.services.demo import drive_to
 from casework.services.pokir import (
@@ -148,13 +149,14 @@ def _remove(engine: Engine, seeded: Seeded) -> None:
             if condition is not None:
                 found = set(session.scalars(select(pk[0]).where(condition)))
                 doomed.setdefault(table.name, set()).update(found)
-        for table in reversed(tables):
-            pk = list(table.primary_key.columns)
-            conditions = [c for c in [_refers_to(table, doomed)] if c is not None]
-            if len(pk) == 1 and doomed.get(table.name):
-                conditions.append(pk[0].in_(doomed[table.name]))
-            if conditions:
-                session.execute(delete(table).where(or_(*conditions)))
+        with case_history_unlocked(session):  # case events are append-only otherwise
+            for table in reversed(tables):
+                pk = list(table.primary_key.columns)
+                conditions = [c for c in [_refers_to(table, doomed)] if c is not None]
+                if len(pk) == 1 and doomed.get(table.name):
+                    conditions.append(pk[0].in_(doomed[table.name]))
+                if conditions:
+                    session.execute(delete(table).where(or_(*conditions)))
         numbers = Base.metadata.tables["case_number_sequences"]
         session.execute(delete(numbers).where(numbers.c.fiscal_year == YEAR))
         session.commit()
