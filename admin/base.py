@@ -61,6 +61,15 @@ class BerdayaModelView(RoleGate, XlsxExportMixin, ModelView):
             )
             super().__init__(model, db.session, **kwargs)
 
+    def get_list(
+        self, page: Any, sort_column: Any, sort_desc: Any, search: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """The list, searched for the text a person could have typed: control characters
+        (a NUL, which PostgreSQL refuses in a string) are dropped before any query."""
+        if search:
+            search = "".join(ch for ch in search if ch.isprintable() or ch == " ")
+        return super().get_list(page, sort_column, sort_desc, search, *args, **kwargs)
+
     @property
     def can_create(self) -> bool:
         return self.may_edit
