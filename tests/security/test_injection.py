@@ -161,3 +161,52 @@ def test_a_nul_character_in_admin_search_gives_an_ordinary_page(
     client: FlaskClient, session: Session, users: dict[str, User]
 ) -> None:
     _admin_searches(client, session, users, ["a\x00b"])
+
+
+def test_payloads_in_a_group_name_and_a_decree_title_come_back_escaped_in_admin_pages(
+    client: FlaskClient, session: Session, users: dict[str, User]
+) -> None:
+    from casework.services.decrees import create_decree
+    from casework.services.registry import GroupInput, MemberInput, register_group
+    from tests.casework.test_decrees import decree_input
+
+    members = [factories.make_person(session, users["caseworker"], sex="L") for _ in range(5)]
+    roles = ["ketua", "sekretaris", "bendahara", "anggota", "anggota"]
+    group = register_group(
+        session,
+        GroupInput(
+            name=f"KUBE {SCRIPT}",
+            village_code=factories.KOTA_BANGUN_LIANG,
+            business_type_id=factories.business_type(session).id,
+            members=[MemberInput(m.id, r) for m, r in zip(members, roles, strict=True)],
+        ),
+        actor=users["caseworker"],
+    )
+    decree = create_decree(
+        session,
+        replace(decree_input(session), title=f"Penetapan {IMG}", considerations=[SCRIPT]),
+        actor=users["manager"],
+    )
+    session.flush()
+    login(client, users["manager"])
+    pages = {
+        "/admin/group/": SCRIPT,
+        f"/admin/group/details/?id={group.id}": SCRIPT,
+        "/admin/decree/": IMG,
+        f"/admin/decree/details/?id={decree.id}": IMG,
+    }
+    for url, shown in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        _assert_escaped(response.get_data(as_text=True), shown=shown)
+
+
+def test_the_public_verify_page_shows_a_payload_name_escaped(
+    client: FlaskClient, session: Session, payload_case: Any
+) -> None:
+    letter = letters_of_case(session, payload_case.id)[0]
+    response = client.get(f"/verify/{letter.verify_code}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    _assert_escaped(page)
+    assert "&lt;script&gt;" in page
