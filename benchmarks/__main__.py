@@ -217,9 +217,18 @@ def run(args: argparse.Namespace, command: str, directory: Path) -> None:
             text += decree.markdown() if decree else ""
             text += imported.markdown() if imported else ""
             text += letters.markdown() if letters else ""
-            print(f"\nWrote {write_docs(text)}")
+            print(f"\nWrote {write_docs(text + kept_scale_section())}")
         assert db.engine is not None
         db.engine.dispose()
+
+
+def kept_scale_section() -> str:
+    """The "At scale" section of docs/benchmarks.md, kept by a run that does not redo it."""
+    from benchmarks.report import DOCS
+
+    old = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
+    start = old.find("## At scale")
+    return "\n" + old[start:] if start >= 0 else ""
 
 
 def run_scale(args: argparse.Namespace, command: str) -> None:
