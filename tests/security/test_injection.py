@@ -210,3 +210,26 @@ def test_the_public_verify_page_shows_a_payload_name_escaped(
     page = response.get_data(as_text=True)
     _assert_escaped(page)
     assert "&lt;script&gt;" in page
+
+
+def test_a_payload_in_an_inbox_message_comes_back_escaped_in_the_admin_inbox(
+    client: FlaskClient, session: Session, users: dict[str, User], payload_case: Any
+) -> None:
+    """Reminder texts are plain text (emails carry no HTML part); the in-app inbox shows
+    them in the admin, where a payload (e.g. an applicant's name) must stay text."""
+    from casework.models.notification import InboxMessage
+
+    reader = users["manager"]
+    message = InboxMessage(
+        user_id=reader.id,
+        case_id=payload_case.id,
+        subject=f"Terlambat: {SCRIPT}",
+        body=f"Pemohon: Siti {SCRIPT}\nAlamat: Jl. {IMG}",
+    )
+    session.add(message)
+    session.flush()
+    login(client, reader)
+    for url in ("/admin/inbox/", f"/admin/inbox/details/?id={message.id}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        _assert_escaped(response.get_data(as_text=True), shown=SCRIPT)
