@@ -134,11 +134,23 @@ def seed(bench: Bench, count: int) -> tuple[int, int]:
 
 
 def remove_cases(path: Path, low: int, high: int) -> None:
-    """Delete the bench's cases again, so the benchmarks after this one do not see them."""
+    """Delete the bench's cases again, so the benchmarks after this one do not see them.
+
+    The case history is append-only (database triggers); on this throwaway database the
+    triggers are lifted for the delete and put back in the same transaction.
+    """
     with raw.connect(path) as conn:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM notifications")
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master"
+            " WHERE type = 'trigger' AND tbl_name = 'case_events'"
+        ).fetchall()
+        for name, _sql in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
         conn.execute("DELETE FROM case_events WHERE case_id BETWEEN ? AND ?", (low, high))
+        for _name, sql in triggers:
+            conn.execute(sql)
         persons = "SELECT person_id FROM cases WHERE id BETWEEN ? AND ?"
         conn.execute("CREATE TEMP TABLE bench_persons AS " + persons, (low, high))
         conn.execute("DELETE FROM cases WHERE id BETWEEN ? AND ?", (low, high))
