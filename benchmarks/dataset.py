@@ -27,6 +27,7 @@ from casework.models.case import CaseEvent, CaseNumberSequence
 from casework.models.program import BusinessType
 from casework.models.region import Region
 from casework.privacy import person_identity_values
+from casework.services.demo import ensure_demo_letter_settings
 from casework.services.reference import ensure_reference_data
 from casework.services.regions import load_regions
 from casework.services.users import create_user
@@ -64,6 +65,8 @@ def build_app(directory: Path) -> Flask:
         with db.unit_of_work() as session:
             load_regions(session, ROOT / "data" / "regions")
             ensure_reference_data(session)
+            # a decree issues letters, which need a letterhead and a signatory
+            ensure_demo_letter_settings(session)
         db.session.remove()
     return app
 
