@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import DictionaryObject, NameObject
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -170,7 +171,7 @@ def split_batch(renderer: LetterRenderer, documents: Sequence[LetterDocument]) -
     for document, pages in zip(documents, groups, strict=True):
         if len(pages) == 1:
             writer = PdfWriter()
-            writer.add_page(whole.pages[first])
+            writer.add_page(_own_images(whole.pages[first]))
             out = io.BytesIO()
             writer.write(out)
             pdfs.append(out.getvalue())
@@ -178,6 +179,26 @@ def split_batch(renderer: LetterRenderer, documents: Sequence[LetterDocument]) -
             pdfs.append(renderer.render(document))
         first += len(pages)
     return pdfs
+
+
+def _own_images(page: PageObject) -> PageObject:
+    """The page with resources naming only the images it draws: WeasyPrint gives every page
+    of a document ONE resource dictionary naming every image of the document (each letter's
+    QR code), which would copy all 50 QR codes of a batch into each letter's PDF."""
+    resources = page["/Resources"].get_object()
+    assert isinstance(resources, DictionaryObject)
+    images = resources.get("/XObject")
+    images = images.get_object() if images is not None else None
+    if not isinstance(images, DictionaryObject) or not images:
+        return page
+    content = page.get_contents()
+    drawn = content.get_data() if content is not None else b""
+    own = DictionaryObject(resources)
+    own[NameObject("/XObject")] = DictionaryObject(
+        {NameObject(name): ref for name, ref in images.items() if f"{name} Do".encode() in drawn}
+    )
+    page[NameObject("/Resources")] = own
+    return page
 
 
 class _InProcess(Executor):
