@@ -27,13 +27,14 @@ TEST_PACKAGES = $(RUN_PACKAGES) chromium poppler-utils zbar-tools $(if $(BERDAYA
 mask_url = sed -E 's|://([^:/@]+):[^@]*@|://\1:***@|'
 
 .PHONY: help venv install system-packages test-system-packages translations db run \
-        lint test test-sqlite test-postgres bench bench-scale serve-prod clean distclean
+        lint test test-sqlite test-postgres screens bench bench-scale serve-prod clean distclean
 
 help:
 	@echo "make run      serve the app on http://$(HOST):$(PORT) (installs, migrates, seeds demo data)"
 	@echo "make test     lint + pytest on SQLite + pytest on PostgreSQL (PYTEST_ARGS=... to pass options)"
 	@echo "make lint     ruff + mypy"
 	@echo "make bench    benchmarks (make bench-scale: the million-case run)"
+	@echo "make screens  browser journeys, saving their screens to docs/screens/"
 	@echo "make serve-prod  gunicorn (WEB_WORKERS) + one scheduler on BERDAYA_DATABASE_URL"
 	@echo "make db       migrate, load regions, seed demo data if empty"
 	@echo "make clean    remove caches and compiled files (distclean also removes .venv)"
@@ -112,6 +113,9 @@ test: install translations test-system-packages
 	$(lint-recipe)
 	$(pytest-sqlite-recipe)
 	$(pytest-postgres-recipe)
+
+screens: install translations test-system-packages
+	BERDAYA_SCREENS_DIR=$(CURDIR)/docs/screens $(VENV)/bin/pytest tests/browser -q
 
 bench: install
 	bash scripts/system-packages.sh $(RUN_PACKAGES) libreoffice-writer-nogui

@@ -9,7 +9,9 @@ be a few calls of these: ``ui.login(...)``, ``ui.open_case(number)``, ``ui.fire(
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,11 @@ from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-SCREENS = ROOT / "docs" / "screens"
+# Screens go to docs/screens/ only when asked (`make screens`): a test run leaves the
+# committed pictures alone and writes its own under the temporary directory.
+SCREENS = Path(
+    os.environ.get("BERDAYA_SCREENS_DIR") or Path(tempfile.gettempdir()) / "berdaya-screens"
+)
 DEMO_PASSWORD = "berdaya-demo-2026"  # casework.services.demo.DEMO_PASSWORD
 # A one-page PDF: what the document store accepts for an upload.
 TINY_PDF = (
@@ -189,8 +195,9 @@ def describe(violations: list[dict[str, Any]]) -> str:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """docs/screens/<name>.png: the visible screen (not the full page) in CSS pixels, kept
-    under SCREEN_BYTES (a 256-colour palette when the full-colour picture is larger)."""
+    """SCREENS/<name>.png (docs/screens/ under `make screens`): the visible screen (not the
+    full page) in CSS pixels, kept under SCREEN_BYTES (a 256-colour palette when the
+    full-colour picture is larger)."""
     SCREENS.mkdir(parents=True, exist_ok=True)
     path = SCREENS / f"{name}.png"
     page.wait_for_load_state("load")
