@@ -5,8 +5,8 @@ recipient's name with the NIK masked, the SHA-256 of the issued PDF and whether 
 valid, superseded by a newer version or voided; an uploaded PDF is compared byte for byte
 with the stored one. No login; lookups are rate-limited per address.
 
-``init_letters`` also renders, right after a request committed, the letters that request
-issued (the scheduler's job picks up whatever this misses).
+``init_letters`` also renders the letters a request issued once its response has gone out
+(at most LETTERS_RENDER_AFTER_REQUEST_MAX; the scheduler's job picks up whatever this misses).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, render_template
@@ -156,16 +157,28 @@ def render_for_app(app: Flask, ids: list[int] | None = None, limit: int = 200) -
     )
 
 
+def _render_after_close(app: Flask, ids: list[int], limit: int) -> None:
+    """Render the letters a request issued, once its response went out; never raises (a
+    letter left pending is the scheduler's ``render_letters`` job's to render)."""
+    try:
+        with app.app_context():
+            render_for_app(app, ids, limit)
+    except Exception:
+        log.exception("rendering letters %s after the request failed", ids)
+
+
 def _render_committed(response: Response) -> Response:
+    """Hand the letters this request committed to ``_render_after_close``: called when the
+    server closes the response, after its last byte went out, so nobody waits for WeasyPrint
+    (a sync gunicorn worker then closes the connection; under gthread a keep-alive
+    connection's next request waits for it)."""
     if not db.session.registry.has():
         return response
     ids = db.session().info.pop(COMMITTED_KEY, None)
     if ids and current_app.config["LETTERS_RENDER_AFTER_REQUEST"]:
         limit = int(current_app.config["LETTERS_RENDER_AFTER_REQUEST_MAX"])
-        try:
-            render_for_app(current_app._get_current_object(), ids[:limit], limit)  # type: ignore[attr-defined]
-        except Exception:  # the transition is committed; the scheduler retries the letters
-            log.exception("rendering letters %s after the request failed", ids[:limit])
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        response.call_on_close(partial(_render_after_close, app, ids[:limit], limit))
     return response
 
 

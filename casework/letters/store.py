@@ -1,12 +1,30 @@
-"""Where issued PDFs live: a directory (LETTER_DIR); a file is written once, never replaced."""
+"""Where issued PDFs live: a directory (LETTER_DIR); a file is written once, never replaced.
+
+A PDF is first written to a temporary ``*.part`` file in ``.partial/`` under the root (the
+same file system, so the final ``os.link`` is atomic), then linked to its place. A process
+killed in between (SIGKILL, OOM, power cut) leaves its ``.part`` file behind: each store
+removes the stale ones (untouched for ``STALE_PART_AGE``, so no live writer's) before its
+first write, which is at the start of every render run. Only ``.partial/`` is listed for
+that, never the year directories of finished letters.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+PARTIAL_DIR = ".partial"
+PART_SUFFIX = ".part"
+STALE_PART_AGE = timedelta(minutes=5)
+"""A ``.part`` file untouched this long has no live writer (a write takes milliseconds)."""
+
+log = logging.getLogger("berdaya.letters")
 
 
 @dataclass(frozen=True)
@@ -21,6 +39,7 @@ class LetterStore:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._swept = False
 
     def path(self, relative_path: str) -> Path:
         """The absolute path of a stored file (ValueError for a path leaving the root)."""
@@ -34,7 +53,12 @@ class LetterStore:
         writing), keep the existing file and describe it instead."""
         target = self.path(relative_path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        partial = self.root / PARTIAL_DIR
+        if not self._swept:
+            partial.mkdir(exist_ok=True)
+            self.remove_stale_parts()
+            self._swept = True
+        handle, temporary = tempfile.mkstemp(dir=partial, suffix=PART_SUFFIX)
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(content)
@@ -47,6 +71,28 @@ class LetterStore:
         finally:
             os.unlink(temporary)
         return StoredLetter(relative_path, hashlib.sha256(content).hexdigest(), len(content))
+
+    def remove_stale_parts(self, older_than: timedelta = STALE_PART_AGE) -> int:
+        """Delete the ``.part`` files a killed writer left (untouched for ``older_than``);
+        return how many. A fresher one may belong to a live writer and is kept."""
+        cutoff = time.time() - older_than.total_seconds()
+        removed = 0
+        try:
+            entries = list(os.scandir(self.root / PARTIAL_DIR))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            if not entry.name.endswith(PART_SUFFIX):
+                continue
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:  # another process removed it meanwhile
+                continue
+        if removed:
+            log.info("removed %s stale temporary letter files from %s", removed, self.root)
+        return removed
 
     def read(self, relative_path: str) -> bytes:
         return self.path(relative_path).read_bytes()

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.pages import App
 
@@ -37,6 +38,7 @@ def test_an_approved_case_is_decreed_and_its_letter_verifies_from_its_qr_code(
     ui.open_case(case["number"])
     assert ui.state() == "decreed"
     letter_row = page.locator("#letters tr.letter[data-kind='approval_notice']")
+    wait_until_rendered(page, letter_row)
     expect(letter_row.locator(".badge")).to_have_text(re.compile("Sah|Valid"))
     letter_row.scroll_into_view_if_needed()
     ui.screenshot("11-case-decreed-letter")
@@ -68,6 +70,16 @@ def test_an_approved_case_is_decreed_and_its_letter_verifies_from_its_qr_code(
     on_the_phone.screenshot("13-status-decreed-letter-phone")
     letter_link.click()
     expect(phone.locator("#letter-status")).to_have_attribute("data-status", "valid")
+
+
+def wait_until_rendered(page: Page, letter_row: Locator, seconds: float = 60) -> None:
+    """Reload the page until the letter's PDF is ready: letters render after the response
+    that issued them went out (web/verify.py), so the next page may still say pending."""
+    deadline = time.monotonic() + seconds
+    while "badge-success" not in (letter_row.locator(".badge").get_attribute("class") or ""):
+        assert time.monotonic() < deadline, "the letter was never rendered"
+        page.wait_for_timeout(250)
+        page.reload()
 
 
 def draft_decree(ui: App, number: str) -> None:

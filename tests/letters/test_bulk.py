@@ -11,9 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
@@ -21,8 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from sqlalchemy import Connection, Engine, create_engine, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, select, update
 from sqlalchemy.orm import Session
 
 from benchmarks.dataset import CaseFactory, make_staff
@@ -33,12 +30,19 @@ from casework.letters.store import LetterStore
 from casework.models import Case, CaseState, User
 from casework.models.decree import Decree
 from casework.models.letter import Letter, LetterStatus
-from casework.services.decrees import DecreeInput, add_cases, create_decree, issue_decree
+from casework.services.decrees import add_cases, create_decree, issue_decree
 from casework.services.letters import is_identical
 from config import TestConfig
 from tests.admin.helpers import csrf_token, login
-from tests.letters.conftest import pdf_text, qr_payloads
-from tests.security.test_kill import CHILD_TIMEOUT, ROOT, Target, _admin
+from tests.letters.conftest import (
+    UnitOfWork,
+    decree_input,
+    letter_text,
+    pdf_of,
+    pdf_text,
+    qr_payloads,
+)
+from tests.security.test_kill import CHILD_TIMEOUT, ROOT, Target, own_database
 
 RECIPIENTS = 60
 
@@ -53,41 +57,12 @@ def decree_of(session: Session, manager: User, count: int) -> Decree:
         .values(state=CaseState.APPROVED.value, version=Case.version + 1)
         .execution_options(synchronize_session=False)
     )
-    decree = create_decree(
-        session,
-        DecreeInput(
-            program_id=factory.program_id,
-            fiscal_year=factory.fiscal_year,
-            title="Penetapan Penerima Bantuan Wanita Rawan Sosial Ekonomi",
-            decree_date=clock.today_wita(),
-            signatory_name="Andi Muhammad Ishak",
-            signatory_position="Kepala Dinas Sosial Provinsi Kalimantan Timur",
-            signatory_nip="197001011990031001",
-            considerations=["bahwa untuk pemberdayaan ekonomi perempuan rawan sosial ekonomi"],
-            legal_basis=["Undang-Undang Nomor 11 Tahun 2009 tentang Kesejahteraan Sosial"],
-        ),
-        actor=manager,
-    )
+    data = decree_input(factory.program_id, factory.fiscal_year)
+    decree = create_decree(session, data, actor=manager)
     add_cases(session, decree, ids, actor=manager)
     issue_decree(session, decree, actor=manager)
     session.flush()
     return decree
-
-
-@pytest.fixture()
-def unit_of_work(connection: Connection, session: Session):  # type: ignore[no-untyped-def]
-    """Sessions on the test's connection (their writes roll back with the test)."""
-
-    @contextmanager
-    def open_one() -> Iterator[Session]:
-        own = Session(bind=connection, join_transaction_mode="create_savepoint")
-        try:
-            yield own
-            own.commit()
-        finally:
-            own.close()
-
-    return open_one
 
 
 def _letters(session: Session, decree: Decree) -> list[Letter]:
@@ -105,7 +80,7 @@ def test_issuing_a_decree_writes_one_sk_and_one_letter_per_recipient_rendered_in
     app: Flask,
     session: Session,
     users: dict[str, User],
-    unit_of_work,  # type: ignore[no-untyped-def]
+    unit_of_work: UnitOfWork,
     letter_store: LetterStore,
 ) -> None:
     decree = decree_of(session, users["manager"], RECIPIENTS)
@@ -136,8 +111,7 @@ def test_issuing_a_decree_writes_one_sk_and_one_letter_per_recipient_rendered_in
         "percent": 100, "done": True,
     }  # fmt: skip
     for letter in letters:
-        assert letter.file_path is not None
-        content = letter_store.read(letter.file_path)
+        content = pdf_of(letter_store, letter).read_bytes()
         assert hashlib.sha256(content).hexdigest() == letter.sha256
     assert render_letters(unit_of_work, letter_store.root, base_url="x", decree_id=decree.id) == 0
 
@@ -146,14 +120,13 @@ def test_the_sk_lampiran_lists_every_recipient_with_masked_nik_a_repeated_header
     app: Flask,
     session: Session,
     users: dict[str, User],
-    unit_of_work,  # type: ignore[no-untyped-def]
+    unit_of_work: UnitOfWork,
     letter_store: LetterStore,
 ) -> None:
     decree = decree_of(session, users["manager"], RECIPIENTS)
     render_letters(unit_of_work, letter_store.root, base_url="https://b.example", workers=1)
     sk = next(x for x in _letters(session, decree) if x.kind == "decree")
-    assert sk.file_path is not None
-    path = letter_store.path(sk.file_path)
+    path = pdf_of(letter_store, sk)
     text = pdf_text(path)
     assert "KEPUTUSAN KEPALA DINAS SOSIAL PROVINSI KALIMANTAN TIMUR" in text
     assert f"NOMOR {decree.number}" in text and "Menimbang" in text and "KESATU" in text
@@ -179,7 +152,7 @@ def test_every_split_letter_is_byte_identical_to_what_the_verify_page_checks(
     client: FlaskClient,
     session: Session,
     users: dict[str, User],
-    unit_of_work,  # type: ignore[no-untyped-def]
+    unit_of_work: UnitOfWork,
     letter_store: LetterStore,
 ) -> None:
     decree = decree_of(session, users["manager"], 12)
@@ -188,23 +161,20 @@ def test_every_split_letter_is_byte_identical_to_what_the_verify_page_checks(
     letters = _letters(session, decree)
     assert len(letters) == 13
     for letter in letters:
-        assert letter.file_path is not None
-        content = letter_store.read(letter.file_path)
+        content = pdf_of(letter_store, letter).read_bytes()
         assert is_identical(letter, content) and not is_identical(letter, content + b"\n")
         if letter.kind == "approval_notice":
-            text = pdf_text(letter_store.path(letter.file_path))
+            text = letter_text(letter_store, letter)
             assert letter.number in text and letter.recipient_name in text
             assert decree.number is not None and decree.number in text
-            assert len(_pages(letter_store.path(letter.file_path))) == 1
+            assert len(_pages(pdf_of(letter_store, letter))) == 1
     split = next(x for x in letters if x.kind == "approval_notice")
-    assert split.file_path is not None
-    assert qr_payloads(letter_store.path(split.file_path), tmp_path) == [
+    assert qr_payloads(pdf_of(letter_store, split), tmp_path) == [
         f"https://b.example/verify/{split.verify_code}"
     ], "each split letter carries its own QR code"
     for letter in letters[:2] + letters[-2:]:  # the public page, for a few (rate-limited)
-        assert letter.file_path is not None
         page = client.get(f"/verify/{letter.verify_code}").get_data(as_text=True)
-        content = letter_store.read(letter.file_path)
+        content = pdf_of(letter_store, letter).read_bytes()
         answer = client.post(
             f"/verify/{letter.verify_code}",
             data={"csrf_token": csrf_token(page), "file": (BytesIO(content), "surat.pdf")},
@@ -221,7 +191,7 @@ def test_the_progress_endpoint_counts_pending_and_rendered_letters_of_the_decree
     client: FlaskClient,
     session: Session,
     users: dict[str, User],
-    unit_of_work,  # type: ignore[no-untyped-def]
+    unit_of_work: UnitOfWork,
     letter_store: LetterStore,
 ) -> None:
     decree = decree_of(session, users["manager"], 8)
@@ -249,19 +219,9 @@ KILLED_RECIPIENTS = 150
 
 
 @pytest.fixture()
-def own_database(tmp_path: Path) -> Iterator[Target]:
-    """A database of the test's own: a SQLite file, or a new PostgreSQL database."""
-    choice = os.environ.get("BERDAYA_TEST_DATABASE", "sqlite")
-    if choice == "sqlite":
-        yield Target(f"sqlite:///{tmp_path / 'bulk.sqlite3'}", tmp_path)
-        return
-    base = make_url(choice)
-    name = f"{base.database}_bulk_{uuid.uuid4().hex[:8]}"
-    _admin(choice, f'CREATE DATABASE "{name}"')
-    try:
-        yield Target(base.set(database=name).render_as_string(hide_password=False), tmp_path)
-    finally:
-        _admin(choice, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def bulk_database(tmp_path: Path) -> Iterator[Target]:
+    with own_database(tmp_path, "bulk") as made:
+        yield made
 
 
 def _cli_env(target: Target) -> dict[str, str]:
@@ -317,9 +277,9 @@ def _kill_half_way(target: Target, engine: Engine, total: int) -> None:
 
 
 def test_a_render_killed_half_way_resumes_and_renders_each_letter_exactly_once(
-    own_database: Target,
+    bulk_database: Target,
 ) -> None:
-    target = own_database
+    target = bulk_database
     for step in (["setup", "decree", str(KILLED_RECIPIENTS)], ["run", "decree"]):
         done = subprocess.run(
             [sys.executable, str(KILL_CHILD), target.url, str(target.workdir), *step],

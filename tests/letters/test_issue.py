@@ -24,23 +24,19 @@ from casework.services.letters import (
 )
 from casework.storage import DocumentStore
 from tests import factories
-from tests.letters.conftest import Render, pdf_text, qr_payloads
+from tests.letters.conftest import (
+    Render,
+    decree_input,
+    letter_text,
+    only_letter,
+    pdf_of,
+    qr_payloads,
+)
 from workflows.engine import advance
-
-
-def _only(session: Session, case: Case, kind: str) -> Letter:
-    letters = [x for x in letters_of_case(session, case.id) if x.kind == kind]
-    assert len(letters) == 1, letters
-    return letters[0]
 
 
 def _last_seq(session: Session) -> int:
     return session.scalars(select(func.max(LetterNumberSequence.last_value))).one() or 0
-
-
-def _text(store: LetterStore, letter: Letter) -> str:
-    assert letter.file_path is not None
-    return pdf_text(store.path(letter.file_path))
 
 
 def test_rejection_letter_carries_number_name_reason_and_indonesian_date(
@@ -53,13 +49,13 @@ def test_rejection_letter_carries_number_name_reason_and_indonesian_date(
     case = factories.case_in_state(session, users, store, CaseState.ADMIN_VERIFICATION)
     reason = "Dokumen KK tidak terbaca; mohon unggah ulang dengan jelas."
     advance(session, case, "reject", actor=users["verifier"], reason=reason)
-    letter = _only(session, case, "rejection_notice")
+    letter = only_letter(session, case, "rejection_notice")
     year = clock.today_wita().year
     assert letter.status == LetterStatus.PENDING.value
     assert letter.number == f"400.9/{letter.seq}/Dinsos/{year}"
     assert render() >= 1
     assert letter.status == LetterStatus.RENDERED.value and letter.sha256
-    text = _text(letter_store, letter)
+    text = letter_text(letter_store, letter)
     assert letter.number in text
     assert case.person is not None and case.person.full_name in text
     assert reason in text
@@ -77,9 +73,9 @@ def test_approval_letter_goes_out_with_the_decree_with_amount_in_words_and_lpj_d
     case = factories.case_in_state(session, users, store, CaseState.APPROVED)
     assert [x.kind for x in letters_of_case(session, case.id)] == []
     advance(session, case, "decree", actor=users["manager"])
-    letter = _only(session, case, "approval_notice")
+    letter = only_letter(session, case, "approval_notice")
     render()
-    text = _text(letter_store, letter)
+    text = letter_text(letter_store, letter)
     from casework.letters.terbilang import rupiah_in_words
 
     assert rupiah_in_words(case.requested_amount) in text
@@ -96,9 +92,9 @@ def test_kube_approval_letter_lists_every_member_with_nik_masked(
     letter_store: LetterStore,
 ) -> None:
     case = factories.case_in_state(session, users, store, CaseState.DECREED, "KUBE")
-    letter = _only(session, case, "kube_group_notice")
+    letter = only_letter(session, case, "kube_group_notice")
     render()
-    text = _text(letter_store, letter)
+    text = letter_text(letter_store, letter)
     assert case.group is not None
     for member in case.group.members:
         assert member.person.full_name in text
@@ -107,20 +103,11 @@ def test_kube_approval_letter_lists_every_member_with_nik_masked(
 
 
 def test_qr_code_decodes_to_the_public_verify_url(
-    app: Flask,
-    session: Session,
-    users: dict[str, User],
-    store: DocumentStore,
-    render: Render,
-    letter_store: LetterStore,
-    tmp_path: Path,
+    app: Flask, render: Render, letter_store: LetterStore, rejected_letter: Letter, tmp_path: Path
 ) -> None:
-    case = factories.case_in_state(session, users, store, CaseState.SUBMITTED)
-    advance(session, case, "reject", actor=users["manager"], reason="Tidak memenuhi syarat.")
+    letter = rejected_letter
     render()
-    letter = _only(session, case, "rejection_notice")
-    assert letter.file_path is not None
-    payloads = qr_payloads(letter_store.path(letter.file_path), tmp_path)
+    payloads = qr_payloads(pdf_of(letter_store, letter), tmp_path)
     assert payloads == [f"{app.config['PUBLIC_BASE_URL']}/verify/{letter.verify_code}"]
     assert len(letter.verify_code) >= 32
 
@@ -138,14 +125,13 @@ def test_names_with_markup_are_printed_as_text_and_long_names_wrap(
     case = drive_to(session, case, CaseState.SUBMITTED, actors=factories.actors(users), store=store)
     advance(session, case, "reject", actor=users["manager"], reason="<img src=x onerror=1>")
     render()
-    letter = _only(session, case, "rejection_notice")
-    text = _text(letter_store, letter)
+    letter = only_letter(session, case, "rejection_notice")
+    text = letter_text(letter_store, letter)
     assert "<script>alert('x')</script>" in text  # shown as text, not run as markup
     assert "<img src=x onerror=1>" in text
     from pypdf import PdfReader
 
-    assert letter.file_path is not None
-    assert len(PdfReader(letter_store.path(letter.file_path)).pages) == 1
+    assert len(PdfReader(pdf_of(letter_store, letter)).pages) == 1
 
 
 def test_missing_signatory_refuses_the_transition_and_uses_no_number(
@@ -182,40 +168,35 @@ def test_rolled_back_transition_leaves_no_letter_and_the_next_number_follows_on(
     assert letters_of_case(session, first.id) == []
     assert _last_seq(session) == before
     advance(session, second, "reject", actor=users["manager"], reason="Ditolak.")
-    assert _only(session, second, "rejection_notice").seq == before + 1
+    assert only_letter(session, second, "rejection_notice").seq == before + 1
 
 
 def test_reissue_keeps_the_old_file_byte_identical_and_marks_it_superseded(
     session: Session,
     users: dict[str, User],
-    store: DocumentStore,
     render: Render,
     letter_store: LetterStore,
+    rejected_letter: Letter,
 ) -> None:
-    case = factories.case_in_state(session, users, store, CaseState.SUBMITTED)
-    advance(session, case, "reject", actor=users["manager"], reason="Alasan pertama.")
+    old = rejected_letter
     render()
-    old = _only(session, case, "rejection_notice")
-    assert old.file_path is not None
-    old_bytes = letter_store.path(old.file_path).read_bytes()
+    old_bytes = pdf_of(letter_store, old).read_bytes()
     new = reissue_letter(session, old, reason="Nama penerima diperbaiki.", actor=users["manager"])
     render()
     assert (new.number, new.version, new.supersedes_id) == (old.number, 2, old.id)
     assert old.superseded_at is not None and old.verification == "superseded"
     assert new.file_path is not None and new.file_path != old.file_path
-    assert letter_store.path(old.file_path).read_bytes() == old_bytes
+    assert pdf_of(letter_store, old).read_bytes() == old_bytes
     assert new.verify_code != old.verify_code and new.verification == "valid"
 
 
 def test_void_keeps_the_number_and_refuses_caseworkers(
-    session: Session, users: dict[str, User], store: DocumentStore, render: Render
+    session: Session, users: dict[str, User], render: Render, rejected_letter: Letter
 ) -> None:
     from casework.errors import NotAllowed, ValidationError
 
-    case = factories.case_in_state(session, users, store, CaseState.SUBMITTED)
-    advance(session, case, "reject", actor=users["manager"], reason="Alasan.")
+    letter = rejected_letter
     render()
-    letter = _only(session, case, "rejection_notice")
     sha256 = letter.sha256
     with pytest.raises(NotAllowed):
         void_letter(session, letter, reason="Salah kirim.", actor=users["caseworker"])
@@ -233,28 +214,18 @@ def test_issuing_a_decree_writes_one_approval_letter_per_case_citing_the_decree(
     render: Render,
     letter_store: LetterStore,
 ) -> None:
-    from casework.services.decrees import DecreeInput, add_cases, create_decree, issue_decree
+    from casework.services.decrees import add_cases, create_decree, issue_decree
 
     cases = [factories.case_in_state(session, users, store, CaseState.APPROVED) for _ in range(3)]
-    data = DecreeInput(
-        program_id=factories.program(session, "WRSE").id,
-        fiscal_year=factories.current_year(),
-        title="Penetapan Penerima Bantuan WRSE",
-        decree_date=clock.today_wita(),
-        signatory_name="Nama Pejabat Contoh",
-        signatory_position="Kepala Dinas Sosial Provinsi Kalimantan Timur",
-        signatory_nip="197001011995031001",
-        considerations=["bahwa untuk pemberdayaan ekonomi perempuan rawan sosial ekonomi"],
-        legal_basis=["Undang-Undang Nomor 11 Tahun 2009 tentang Kesejahteraan Sosial"],
-    )
+    data = decree_input(factories.program(session, "WRSE").id, factories.current_year())
     decree = create_decree(session, data, actor=users["manager"])
     add_cases(session, decree, [c.id for c in cases], actor=users["manager"])
     before = _last_seq(session)
     issue_decree(session, decree, actor=users["manager"])
-    letters = [_only(session, c, "approval_notice") for c in cases]
+    letters = [only_letter(session, c, "approval_notice") for c in cases]
     assert sorted(x.seq for x in letters) == [before + 1, before + 2, before + 3]
     render()
     assert decree.number is not None
     for case, letter in zip(cases, letters, strict=True):
-        text = _text(letter_store, letter)
+        text = letter_text(letter_store, letter)
         assert decree.number in text and case.number in text

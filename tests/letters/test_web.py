@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from io import BytesIO
+from pathlib import Path
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from casework.letters.store import LetterStore
 from casework.models import Case, CaseState, User
@@ -15,31 +19,15 @@ from casework.services.users import issue_token
 from casework.storage import DocumentStore
 from tests import factories
 from tests.admin.helpers import csrf_token, login
-from tests.letters.conftest import Render
-from workflows.engine import advance
-
-
-def _rejected(
-    session: Session, users: dict[str, User], store: DocumentStore
-) -> tuple[Case, Letter]:
-    case = factories.case_in_state(session, users, store, CaseState.SUBMITTED)
-    advance(session, case, "reject", actor=users["manager"], reason="Tidak memenuhi syarat.")
-    (letter,) = letters_of_case(session, case.id)
-    return case, letter
+from tests.letters.conftest import Render, pdf_of
 
 
 def test_verify_page_answers_for_the_genuine_pdf_and_refuses_a_modified_copy(
-    client: FlaskClient,
-    session: Session,
-    users: dict[str, User],
-    store: DocumentStore,
-    render: Render,
-    letter_store: LetterStore,
+    client: FlaskClient, render: Render, letter_store: LetterStore, rejected_letter: Letter
 ) -> None:
-    _case, letter = _rejected(session, users, store)
+    letter = rejected_letter
     render()
-    assert letter.file_path is not None
-    genuine = letter_store.path(letter.file_path).read_bytes()
+    genuine = pdf_of(letter_store, letter).read_bytes()
     page = client.get(f"/verify/{letter.verify_code}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -64,10 +52,9 @@ def test_verify_page_answers_for_the_genuine_pdf_and_refuses_a_modified_copy(
 
 
 def test_verify_page_refuses_an_upload_without_csrf_token(
-    client: FlaskClient, session: Session, users: dict[str, User], store: DocumentStore,
-    render: Render,
-) -> None:  # fmt: skip
-    _case, letter = _rejected(session, users, store)
+    client: FlaskClient, render: Render, rejected_letter: Letter
+) -> None:
+    letter = rejected_letter
     render()
     answer = client.post(
         f"/verify/{letter.verify_code}",
@@ -79,9 +66,9 @@ def test_verify_page_refuses_an_upload_without_csrf_token(
 
 
 def test_verify_page_says_voided_and_unknown_codes_get_a_404_page(
-    client: FlaskClient, session: Session, users: dict[str, User], store: DocumentStore
+    client: FlaskClient, session: Session, users: dict[str, User], rejected_letter: Letter
 ) -> None:
-    _case, letter = _rejected(session, users, store)
+    letter = rejected_letter
     void_letter(session, letter, reason="Salah alamat.", actor=users["manager"])
     session.flush()
     assert 'data-status="voided"' in client.get(f"/verify/{letter.verify_code}").get_data(
@@ -96,16 +83,16 @@ def test_api_lists_a_case_letters_and_serves_the_pdf_only_within_the_region(
     client: FlaskClient,
     session: Session,
     users: dict[str, User],
-    store: DocumentStore,
     render: Render,
+    rejected_letter: Letter,
 ) -> None:
-    case, letter = _rejected(session, users, store)
+    letter = rejected_letter
     render()
     raw = issue_token(session, users["caseworker"], label="t")
     other = issue_token(session, users["samarinda_caseworker"], label="t")
     session.flush()
     listed = client.get(
-        f"/api/v1/cases/{case.id}/letters", headers={"Authorization": f"Bearer {raw}"}
+        f"/api/v1/cases/{letter.case_id}/letters", headers={"Authorization": f"Bearer {raw}"}
     )
     assert listed.status_code == 200
     assert [x["number"] for x in listed.get_json()] == [letter.number]
@@ -118,12 +105,9 @@ def test_api_lists_a_case_letters_and_serves_the_pdf_only_within_the_region(
     assert outside.status_code == 404
 
 
-def test_a_transition_in_the_admin_renders_its_letter_and_the_case_page_links_it(
-    client: FlaskClient, session: Session, users: dict[str, User], store: DocumentStore
-) -> None:
-    case = factories.case_in_state(session, users, store, CaseState.SUBMITTED)
-    session.flush()
-    login(client, users["manager"])
+def _reject_in_the_admin(client: FlaskClient, case: Case, manager: User) -> TestResponse:
+    """The manager rejects the case on its admin page (which issues a rejection letter)."""
+    login(client, manager)
     page = client.get(f"/admin/case/details/?id={case.id}")
     answer = client.post(
         f"/admin/case/{case.id}/transition/",
@@ -135,14 +119,48 @@ def test_a_transition_in_the_admin_renders_its_letter_and_the_case_page_links_it
         },
     )
     assert answer.status_code == 302
-    session.expire_all()
+    return answer
+
+
+def test_a_transition_in_the_admin_renders_its_letter_once_the_response_went_out(
+    client: FlaskClient, session: Session, users: dict[str, User], store: DocumentStore
+) -> None:
+    case = factories.case_in_state(session, users, store, CaseState.SUBMITTED)
+    session.flush()
+    answer = _reject_in_the_admin(client, case, users["manager"])
     (letter,) = letters_of_case(session, case.id)
+    assert letter.status == "pending", "the request answered without waiting for the PDF"
+    answer.close()  # what the server does after the last byte: the letter renders now
+    session.expire_all()
     assert letter.status == "rendered" and letter.sha256
     html = client.get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
     assert f"/admin/letter/download/{letter.id}" in html
     download = client.get(f"/admin/letter/download/{letter.id}")
     assert download.status_code == 200 and download.data.startswith(b"%PDF")
     download.close()
+
+
+def test_a_letter_that_fails_to_render_after_the_response_stays_pending_for_the_scheduler(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    users: dict[str, User],
+    store: DocumentStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    case = factories.case_in_state(session, users, store, CaseState.SUBMITTED)
+    session.flush()
+    not_a_directory = tmp_path / "letters"
+    not_a_directory.write_text("a file where the letter directory should be")
+    monkeypatch.setitem(app.config, "LETTER_DIR", str(not_a_directory))
+    answer = _reject_in_the_admin(client, case, users["manager"])
+    answer.close()  # does not raise into the server
+    session.expire_all()
+    (letter,) = letters_of_case(session, case.id)
+    assert letter.status == "pending" and letter.file_path is None
+    assert "after the request failed" in caplog.text
 
 
 def test_letter_settings_are_edited_by_admins_with_field_errors_and_closed_to_others(

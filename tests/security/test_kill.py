@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,20 +48,27 @@ def _admin(url: str, statement: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture()
-def target(tmp_path: Path) -> Iterator[Target]:
-    """A database of the test's own: a SQLite file, or a new PostgreSQL database."""
+@contextmanager
+def own_database(workdir: Path, label: str) -> Iterator[Target]:
+    """A database of its own for child processes: a SQLite file in ``workdir``, or a new
+    PostgreSQL database (dropped afterwards) when BERDAYA_TEST_DATABASE names one."""
     choice = os.environ.get("BERDAYA_TEST_DATABASE", "sqlite")
     if choice == "sqlite":
-        yield Target(f"sqlite:///{tmp_path / 'kill.sqlite3'}", tmp_path)
+        yield Target(f"sqlite:///{workdir / f'{label}.sqlite3'}", workdir)
         return
     base = make_url(choice)
-    name = f"{base.database}_kill_{uuid.uuid4().hex[:8]}"
+    name = f"{base.database}_{label}_{uuid.uuid4().hex[:8]}"
     _admin(choice, f'CREATE DATABASE "{name}"')
     try:
-        yield Target(base.set(database=name).render_as_string(hide_password=False), tmp_path)
+        yield Target(base.set(database=name).render_as_string(hide_password=False), workdir)
     finally:
         _admin(choice, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture()
+def target(tmp_path: Path) -> Iterator[Target]:
+    with own_database(tmp_path, "kill") as made:
+        yield made
 
 
 def _child(target: Target, *args: str) -> list[str]:
