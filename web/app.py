@@ -15,6 +15,7 @@ from config import INSTANCE_DIR, Config, load_config
 from web.db import db
 from web.errors import init_errors
 from web.i18n import init_i18n
+from web.logging import quiet_noisy_loggers
 
 csrf = CSRFProtect()
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +40,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     configure_from_settings(app.config, Path(app.instance_path))
     install_log_masking()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("transitions", "alembic.runtime.plugins", "apscheduler.executors"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_noisy_loggers()
 
     db.init_app(app)
     init_i18n(app)

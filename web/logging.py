@@ -22,6 +22,21 @@ from flask import Flask, Response, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Libraries that log routine steps at INFO: WeasyPrint's rendering steps and fontTools'
+# font subsetting (a dozen lines per letter), transitions' every state change, ...
+NOISY_LOGGERS = (
+    "weasyprint",
+    "fontTools",
+    "transitions",
+    "alembic.runtime.plugins",
+    "apscheduler.executors",
+)
+
+
+def quiet_noisy_loggers() -> None:
+    """Only warnings and errors from the libraries of ``NOISY_LOGGERS``."""
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _user_id() -> int | None:
@@ -64,6 +79,7 @@ def configure_json_logging(level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    quiet_noisy_loggers()
 
 
 def _assign_request_id() -> None:

@@ -352,7 +352,9 @@ def deliver_pending(
             with unit_of_work() as session:
                 row = session.get_one(Notification, notification_id)
                 sent += _deliver_one(session, row, channels_for(session), settings)
-        log.info("notifications: %s sent so far", sent)
+        log.debug("notifications: %s sent so far", sent)
+    if sent:
+        log.info("notifications: %s sent", sent)
     return sent
 
 

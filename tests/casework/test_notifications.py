@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,6 +127,21 @@ def test_due_soon_reminder_goes_to_the_assignee_by_email_and_inbox_once(
     assert "harus diselesaikan paling lambat 10 Agustus 2026" in mail.get_content()
     inbox = session.scalars(select(InboxMessage).where(InboxMessage.user_id == verifier.id)).all()
     assert [m.subject for m in inbox] == [mail["Subject"].strip()]
+
+
+def test_a_delivery_run_logs_one_info_line_with_its_total_not_one_per_batch(
+    session, users, deliver, caplog
+):
+    verifier = _with_email(session, users["kukar_verifier"], "verif@kukar.test")
+    for _ in range(2):
+        _submitted_case(session, users, assignee=verifier)
+    with clock.frozen(datetime(2026, 8, 6, 7, 0, tzinfo=WITA)):
+        sweep(session)
+        session.flush()
+        with caplog.at_level(logging.INFO, logger="berdaya.notifications"):
+            assert deliver() == 4  # two batches of at most three
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert [m for m in lines if "sent" in m] == ["notifications: 4 sent"]
 
 
 def test_without_an_assignee_the_verifiers_of_the_kabupaten_are_reminded(session, users, deliver):
