@@ -28,7 +28,8 @@ privacy = click.Group("privacy", help="Personal data: key rotation and data-subj
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--rehash", is_flag=True, help="also recompute the keyed hashes (new HMAC key)")
 def rotate(batch_size: int, rehash: bool) -> None:
-    """Re-encrypt every NIK, KK and account number with the newest key (BERDAYA_DATA_KEYS).
+    """Re-encrypt every NIK, KK, account number and TOTP secret with the newest key
+    (BERDAYA_DATA_KEYS).
 
     Each batch is its own transaction; rows already under the newest key are skipped, so
     an interrupted run is simply started again. Afterwards the old keys can be removed.
@@ -55,7 +56,7 @@ def status() -> None:
             for column in target.columns:
                 raw = type_coerce(target.table.c[column], String())
                 counts: Counter[str] = Counter()
-                for (value,) in session.execute(select(raw)):
+                for (value,) in session.execute(select(raw).where(raw.is_not(None))):
                     counts[token_key_id(value) if is_encrypted(value) else "clear"] += 1
                 shown = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) or "empty"
                 click.echo(f"{target.table.name}.{column}: {shown}")

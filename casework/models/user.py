@@ -12,6 +12,7 @@ from casework import clock
 from casework.i18n import N_
 from casework.models.base import Base
 from casework.models.region import Region
+from casework.privacy import EncryptedString
 
 
 class Role(enum.StrEnum):
@@ -60,11 +61,12 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(5), default="id")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
-    # Login protection (casework/services/users.py): failures since the last success, the
+    # Login protection (casework/services/login.py): failures since the last success, the
     # lockout's end, and the TOTP second factor (secret, when confirmed, last step used).
+    # The secret is encrypted at rest like a NIK (casework/privacy.py; `flask privacy rotate`).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString("totp_secret"), default=None)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
     totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
 

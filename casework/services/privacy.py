@@ -310,6 +310,7 @@ def rotation_targets() -> list[Target]:
         ),
         Target(BeneficiaryAccount.__table__, ("account_number",)),  # type: ignore[arg-type]
         Target(Payment.__table__, ("account_number",)),  # type: ignore[arg-type]
+        Target(User.__table__, ("totp_secret",)),  # type: ignore[arg-type]
     ]
 
 

@@ -6,21 +6,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from casework import privacy
+from casework import clock, privacy
 from casework.errors import Duplicate, NotAllowed, NotFound, ValidationError
 from casework.models import CaseState, Person, RevealLog, Role
 from casework.models.disbursement import BeneficiaryAccount
 from casework.models.user import User
 from casework.services.disbursement import set_account
+from casework.services.login import begin_totp, confirm_totp
 from casework.services.privacy import (
     reveal_account_number,
     reveal_person_number,
@@ -32,7 +34,7 @@ from casework.services.registry import register_person
 from casework.services.users import issue_token
 from config import TestConfig
 from tests import factories
-from tests.admin.helpers import csrf_token, login
+from tests.admin.helpers import csrf_token, login, page_token
 from tests.api.conftest import ApiClient
 
 REASON = "Checked against the KTP brought to the office"
@@ -202,6 +204,59 @@ def test_the_rotate_command_re_encrypts_with_the_newest_key(app, session, person
     status = app.test_cli_runner().invoke(args=["privacy", "status"])
     assert f"{privacy.key_ids()[0]}:" in status.output
     assert new_key not in status.output + result.output  # key ids only, never keys
+
+
+# --- TOTP secrets ----------------------------------------------------------------------
+
+
+def _enrol(session: Session, user: User) -> pyotp.TOTP:
+    """The user's TOTP second factor, enrolled and confirmed now, as the user's app sees it."""
+    now = clock.now()
+    with clock.frozen(now):
+        totp = pyotp.TOTP(begin_totp(session, user))
+        confirm_totp(session, user, totp.at(now))
+    session.flush()
+    return totp
+
+
+def _log_in_with_a_code(client, user: User, totp: pyotp.TOTP) -> None:
+    later = clock.now() + timedelta(seconds=90)
+    with clock.frozen(later):
+        assert "/login/code" in login(client, user).headers["Location"]
+        token = page_token(client, "/login/code")
+        done = client.post("/login/code", data={"csrf_token": token, "code": totp.at(later)})
+        assert done.status_code == 302
+        assert client.get("/admin/").status_code == 200
+
+
+def _stored_totp_secret(session: Session, user: User) -> str:
+    (token,) = _raw(session, "SELECT totp_secret FROM users WHERE id = :id", id=user.id)
+    return str(token)
+
+
+def test_a_totp_secret_is_stored_encrypted_and_its_codes_still_log_in(client, session, users):
+    manager = users["manager"]
+    totp = _enrol(session, manager)
+    stored = _stored_totp_secret(session, manager)
+    assert totp.secret not in stored and stored.startswith("v1:")
+    assert privacy.decrypt("totp_secret", stored) == totp.secret
+    _log_in_with_a_code(client, manager, totp)
+
+
+def test_rotation_re_encrypts_totp_secrets_and_codes_log_in_without_the_old_key(
+    app, client, session, users, restore_keys
+):
+    manager = users["manager"]
+    totp = _enrol(session, manager)
+    new_key = privacy.generate_key()
+    privacy.configure_keys([new_key, *TestConfig.DATA_KEYS], TestConfig.HMAC_KEY)
+    result = app.test_cli_runner().invoke(args=["privacy", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "users: 1 rows re-encrypted" in result.output
+    assert privacy.token_key_id(_stored_totp_secret(session, manager)) == privacy.key_ids()[0]
+    privacy.configure_keys([new_key], TestConfig.HMAC_KEY)  # the old key is gone
+    session.expire_all()
+    _log_in_with_a_code(client, manager, totp)
 
 
 # --- configuration ---------------------------------------------------------------------
