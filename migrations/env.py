@@ -50,15 +50,36 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
         render_item=render_item,
+        # SQLite's DDL is transactional too: the whole upgrade commits at once or not at all
+        transactional_ddl=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    if not sqlite:
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+    # dropping a table other rows refer to fails (a database with people in groups could
+    # not be upgraded). SQLite's own procedure: foreign keys off OUTSIDE the transaction
+    # (inside one the pragma does nothing), migrate, check every reference before commit.
+    if connection.in_transaction():
+        raise RuntimeError("run SQLite migrations on a connection outside a transaction")
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

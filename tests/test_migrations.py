@@ -1,65 +1,29 @@
 """The migrations: one head, they build exactly the models' schema, and they go down and up.
 
-Each test gets a brand-new empty database: a temporary SQLite file, or on PostgreSQL a
-schema of its own (created and dropped here), so the suite's database is never touched.
+Each test gets a brand-new empty database (tests/migration_support.py), so the suite's
+database is never touched.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, inspect
 
 from casework.models import Base
-from web.db import make_engine
-
-ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = ROOT / "migrations"
-
-
-def alembic_config() -> Config:
-    config = Config()  # no ini file: leave pytest's logging alone
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
+from tests.migration_support import alembic_config, empty_database, migrate
 
 
 @pytest.fixture()
 def empty_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    """An engine on a brand-new, empty database of the suite's kind."""
-    if make_url(database_url).get_backend_name() != "postgresql":
-        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    with empty_database(database_url, tmp_path) as engine:
         yield engine
-        engine.dispose()
-        return
-    schema = f"migration_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def run(engine: Engine, action: str, revision: str) -> None:
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, revision)
 
 
 def differences(engine: Engine) -> list[Any]:
@@ -91,20 +55,55 @@ def test_every_revision_file_is_dated_and_chained_to_one_base():
 def test_upgrading_an_empty_database_builds_exactly_the_models_schema(empty_engine):
     assert tables(empty_engine) == set()
 
-    run(empty_engine, "upgrade", "head")
+    migrate(empty_engine, "upgrade", "head")
 
     assert tables(empty_engine) == set(Base.metadata.tables) | {"alembic_version"}
     assert differences(empty_engine) == []
 
 
 def test_downgrading_to_base_and_upgrading_again_works(empty_engine):
-    run(empty_engine, "upgrade", "head")
+    migrate(empty_engine, "upgrade", "head")
 
-    run(empty_engine, "downgrade", "base")
+    migrate(empty_engine, "downgrade", "base")
     assert tables(empty_engine) <= {"alembic_version"}
 
-    run(empty_engine, "upgrade", "head")
+    migrate(empty_engine, "upgrade", "head")
     assert differences(empty_engine) == []
     with empty_engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
     assert current == tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def test_a_database_with_people_in_groups_upgrades_to_head_keeping_every_row(
+    empty_engine, app
+):
+    """On SQLite an altered table is copied and the old one dropped: with people that group
+    memberships refer to, that failed on foreign keys before migrations/env.py turned them off
+    around the upgrade (and checked every reference before commit)."""
+    from sqlalchemy import text
+
+    from tests.security.test_privacy_migration import BEFORE, _seed_clear_person
+
+    migrate(empty_engine, "upgrade", BEFORE)
+    _seed_clear_person(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO groups (id, name, village_code, regency_code, created_at)"
+                " VALUES (1, 'Maju Bersama', '64.02.08.2007', '64.02', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO group_members (id, group_id, person_id, role)"
+                " VALUES (1, 1, 1, 'ketua')"
+            )
+        )
+
+    migrate(empty_engine, "upgrade", "head")
+
+    with empty_engine.connect() as conn:
+        member = conn.execute(text("SELECT group_id, person_id FROM group_members")).one()
+        persons = conn.execute(text("SELECT count(*) FROM persons")).scalar_one()
+    assert tuple(member) == (1, 1) and persons == 1
+    assert differences(empty_engine) == []
