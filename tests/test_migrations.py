@@ -74,9 +74,7 @@ def test_downgrading_to_base_and_upgrading_again_works(empty_engine):
     assert current == tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def test_a_database_with_people_in_groups_upgrades_to_head_keeping_every_row(
-    empty_engine, app
-):
+def test_a_database_with_people_in_groups_upgrades_to_head_keeping_every_row(empty_engine, app):
     """On SQLite an altered table is copied and the old one dropped: with people that group
     memberships refer to, that failed on foreign keys before migrations/env.py turned them off
     around the upgrade (and checked every reference before commit)."""

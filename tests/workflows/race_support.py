@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from casework.models import Case, CaseEvent, Person, Program, ProgramYear, Role
 from casework.models.case import CaseNumberSequence
+from casework.models.letter import Letter
 from casework.models.user import User
 from casework.services.audit import case_history_unlocked
 from tests import factories
@@ -69,6 +70,8 @@ def remove(engine: Engine, made: Committed) -> None:
     with new_session(engine) as session:
         with case_history_unlocked(session):  # case events are append-only otherwise
             session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(made.cases)))
+        # the letters a winning transition issued (a rejection notice, say) refer to the case
+        session.execute(delete(Letter).where(Letter.case_id.in_(made.cases)))
         session.execute(delete(Case).where(Case.id.in_(made.cases)))
         session.execute(
             delete(CaseNumberSequence).where(CaseNumberSequence.fiscal_year == RACE_YEAR)
