@@ -19,9 +19,9 @@ STAMP := $(VENV)/.installed
 
 RUN_PACKAGES = graphviz fonts-liberation2 libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 # chromium drives the browser tests (tests/browser); poppler-utils and zbar-tools read the
-# letters' text and QR codes. PostgreSQL is only needed locally when no external test
-# database is given.
-TEST_PACKAGES = $(RUN_PACKAGES) chromium poppler-utils zbar-tools $(if $(BERDAYA_TEST_PG_URL),,postgresql)
+# letters' text and QR codes; wrk is the API load generator (tests/scale/test_load_bench.py).
+# PostgreSQL is only needed locally when no external test database is given.
+TEST_PACKAGES = $(RUN_PACKAGES) chromium poppler-utils zbar-tools wrk $(if $(BERDAYA_TEST_PG_URL),,postgresql)
 
 # Shows the URL a pytest run uses, with any password masked.
 mask_url = sed -E 's|://([^:/@]+):[^@]*@|://\1:***@|'
@@ -121,8 +121,10 @@ bench: install
 	bash scripts/system-packages.sh $(RUN_PACKAGES) libreoffice-writer-nogui
 	$(VENV)/bin/python -m benchmarks
 
-# One million cases on SQLite and PostgreSQL (seeding resumes), the API under gunicorn.
+# One million cases on SQLite and PostgreSQL (seeding resumes), the API under gunicorn
+# loaded by wrk (Debian's package).
 bench-scale: install
+	bash scripts/system-packages.sh wrk
 	$(VENV)/bin/python -m benchmarks --scale
 
 # Production: gunicorn (WEB_WORKERS, gunicorn.conf.py) + the one scheduler process, on

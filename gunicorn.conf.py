@@ -1,10 +1,22 @@
 """gunicorn settings for production (``make serve-prod``), all from the environment.
 
-WEB_WORKERS (default: 2 x cores, at most 8), WEB_THREADS (1), WEB_BIND (127.0.0.1:8000),
-WEB_TIMEOUT (30 s), WEB_MAX_REQUESTS (0: never recycle), WEB_PRELOAD (1). The database is
-BERDAYA_DATABASE_URL (PostgreSQL); the scheduler runs as its own single process
-(``flask --app wsgi scheduler run``), never inside a web worker. Logs are JSON lines on
-stdout (web/logging.py), gunicorn's own and the access log included.
+WEB_WORKERS (default: cores + 1, at most 8), WEB_WORKER_CLASS (sync; gthread when
+WEB_THREADS > 1), WEB_THREADS (1), WEB_BIND (127.0.0.1:8000), WEB_TIMEOUT (30 s),
+WEB_KEEPALIVE (5 s, gthread only), WEB_MAX_REQUESTS (0: never recycle), WEB_PRELOAD (1).
+The database is BERDAYA_DATABASE_URL (PostgreSQL); the scheduler runs as its own single
+process (``flask --app wsgi scheduler run``), never inside a web worker. Logs are JSON
+lines on stdout (web/logging.py), gunicorn's own and the access log included.
+
+Why sync workers, cores + 1 of them, preloaded (measured with benchmarks/load.py at 1M
+cases, 32 wrk connections, 2 cores; docs/scaling.md "The API under load"): a request is
+CPU in Python plus a few short round trips to PostgreSQL, so the GIL makes threads in one
+worker take turns: gthread workers (2 x 4, 3 x 4, 4 x 2 threads) served no more than sync
+ones and had a p99 1.5 to 2 times higher (a thread waits for the GIL behind its siblings),
+although they keep connections alive and sync workers close each one. One worker more
+than cores keeps the cores busy while a worker waits for the database; 4 workers on 2
+cores served no more than 3 and each costs its memory (about 140 MB RSS, 80 MB of it its
+own). Preloading the app before forking shares the rest (imports, compiled catalogues).
+A proxy in front (nginx) keeps the clients' connections alive either way.
 """
 
 from __future__ import annotations
@@ -22,9 +34,9 @@ def _int(name: str, default: int) -> int:
 
 wsgi_app = "wsgi:app"
 bind = os.environ.get("WEB_BIND", "127.0.0.1:8000")
-workers = _int("WEB_WORKERS", min(8, 2 * (os.cpu_count() or 1)))
+workers = _int("WEB_WORKERS", min(8, (os.cpu_count() or 1) + 1))
 threads = _int("WEB_THREADS", 1)
-worker_class = "gthread" if threads > 1 else "sync"
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 timeout = _int("WEB_TIMEOUT", 30)
 graceful_timeout = _int("WEB_GRACEFUL_TIMEOUT", 20)
 keepalive = _int("WEB_KEEPALIVE", 5)

@@ -214,14 +214,28 @@ def run(args: argparse.Namespace, command: str, directory: Path) -> None:
         if args.write_docs:
             settings = Settings(command, args.single, args.bulk, args.runs)
             text = docs_text(comparisons, statements, machine, settings, datetime.now(UTC))
-            text += sweep.markdown() if sweep else ""
-            text += dashboard.markdown() if dashboard else ""
-            text += decree.markdown() if decree else ""
-            text += imported.markdown() if imported else ""
-            text += letters.markdown() if letters else ""
+            # a section this run skipped (its size 0) keeps the figures of the run that made it
+            text += sweep.markdown() if sweep else kept_section("## Deadline sweep")
+            text += dashboard.markdown() if dashboard else kept_section("## Overdue dashboard")
+            text += decree.markdown() if decree else kept_section("## Decree issue")
+            text += imported.markdown() if imported else kept_section("## Excel import")
+            text += letters.markdown() if letters else kept_section("## Letters")
             print(f"\nWrote {write_docs(text + kept_scale_section())}")
         assert db.engine is not None
         db.engine.dispose()
+
+
+def kept_section(heading: str) -> str:
+    """The section ``heading`` of docs/benchmarks.md as it is (up to the next section), for a
+    run that does not redo it; "" when there is none."""
+    from benchmarks.report import DOCS
+
+    old = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
+    start = old.find(f"\n{heading}\n")
+    if start < 0:
+        return ""
+    end = old.find("\n## ", start + 1)
+    return old[start + 1 : end + 1 if end >= 0 else len(old)]
 
 
 def kept_scale_section() -> str:
@@ -235,7 +249,7 @@ def kept_scale_section() -> str:
 
 def run_scale(args: argparse.Namespace, command: str) -> None:
     """SQLite, then PostgreSQL when given, at each size; the API load on PostgreSQL."""
-    from benchmarks.load import measure_load
+    from benchmarks.load import default_settings, measure_load
     from benchmarks.report import DOCS
     from benchmarks.scale import replace_section, run_backend, scale_markdown
 
@@ -249,7 +263,10 @@ def run_scale(args: argparse.Namespace, command: str) -> None:
     load = None
     if args.scale_pg:
         results += run_backend("PostgreSQL", args.scale_pg, sizes, args.runs, str(directory))
-        load = measure_load(args.scale_pg, int(os.environ.get("WEB_WORKERS", "3")), 32, 20)
+        # gunicorn.conf.py's settings (WEB_* from the environment), 3 runs of 20 s per kind,
+        # as fast as served and paced to each goal's rate
+        settings = default_settings(seconds=20, runs=min(args.runs, 3))
+        load = measure_load(args.scale_pg, settings, at_goal_rate=True)
     section = scale_markdown(results, load, args.runs, command)
     if args.write_docs:
         old = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"

@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 import holidays
-from sqlalchemy import event, select
+from sqlalchemy import event, null, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from casework.clock import WITA
 from casework.models.calendar import DayOff, SlaOverride
@@ -81,16 +83,24 @@ def end_of_day_wita(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=WITA)
 
 
+# The extra days off and the SLA overrides in one statement (one round trip per unit of
+# work that moves a case): a day off is a row with a day and no program.
+_CALENDAR: CompoundSelect[Any] = union_all(
+    select(DayOff.day, null(), null(), null()),
+    select(null(), SlaOverride.program_id, SlaOverride.state, SlaOverride.working_days),
+)
+
+
 def load_calendar(session: Session) -> WorkCalendar:
-    """Read the extra days off and SLA overrides (two small queries)."""
-    days = frozenset(session.scalars(select(DayOff.day)))
-    overrides = {
-        (row.program_id, row.state): row.working_days
-        for row in session.execute(
-            select(SlaOverride.program_id, SlaOverride.state, SlaOverride.working_days)
-        )
-    }
-    return WorkCalendar(days, overrides)
+    """Read the extra days off and SLA overrides."""
+    days: set[date] = set()
+    overrides: dict[tuple[int, str], int] = {}
+    for day, program_id, state, working_days in session.execute(_CALENDAR):
+        if program_id is None:
+            days.add(day)
+        else:
+            overrides[(program_id, state)] = working_days
+    return WorkCalendar(frozenset(days), overrides)
 
 
 def calendar_for(session: Session) -> WorkCalendar:

@@ -285,6 +285,10 @@ def region_of(session: Session, kind: str, record_id: int) -> str | None:
         raise NotFound()
     if kind in _OWN_REGION:
         model = _OWN_REGION[kind]
+        loaded = session.identity_map.get(session.identity_key(model, record_id))
+        if loaded is not None:  # already read by this unit of work (the API gate's preload)
+            own: str | None = loaded.regency_code
+            return own
         stmt = select(model.id, model.regency_code).where(model.id == record_id)
     else:
         model = _CASE_REGION[kind]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 
@@ -34,7 +35,39 @@ def make_engine(url: str, **options: Any) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    engine = create_engine(url, **options)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged before it is handed out again.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Pre-ping only connections that sat idle in the pool (``pool_pre_ping`` for all).
+
+    ``pool_pre_ping`` costs a round trip on every checkout, i.e. on every request; a
+    connection that served a request a moment ago is alive. One idle for longer (the
+    server restarted, a firewall dropped it) is pinged, and a dead one is replaced before
+    the request sees it (``DisconnectionError`` makes the pool retry with a new one). A
+    connection that dies within the idle window fails its request once; SQLAlchemy then
+    invalidates the pool, so the next requests reconnect.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
 
 
 class Database:

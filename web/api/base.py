@@ -4,16 +4,16 @@ per request, argument parsing with translated per-field errors, and page slicing
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields as dataclass_fields
 from dataclasses import is_dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import marshmallow as ma
 from flask import Response, current_app, g, jsonify, request
 from flask_babel import gettext
 from flask_smorest import Blueprint
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from webargs.flaskparser import FlaskParser, abort
 from webargs.multidictproxy import MultiDictProxy
@@ -29,6 +29,7 @@ from casework.services.users import user_for_token
 from web.db import db
 
 log = logging.getLogger("berdaya.api")
+F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["requires"]  # the one decorator every API view declares its action with
 
@@ -89,7 +90,37 @@ def enforce_policy() -> None:
     if action is None:
         raise NotAllowed()
     policy.require(current_actor(), action)
+    _preload(view)
     policy.require_records_in_region(db.current(), current_actor(), request.view_args)
+
+
+PRELOAD_ATTRIBUTE = "_api_preload"
+
+
+def preloads(model: Any, argument: str, *options: Any) -> Callable[[F], F]:
+    """Declare that the view reads the ``model`` record its URL ``argument`` names, with
+    ``options`` (eager loads): the gate reads it once, before its region check, which then
+    finds it in the session instead of running a SELECT of its own, and so does the view
+    (``session.get``). One statement for the check and the view instead of two."""
+
+    stmt = select(model).where(model.id == bindparam("record_id")).options(*options)
+
+    def declare(view: F) -> F:
+        setattr(view, PRELOAD_ATTRIBUTE, (argument, stmt))
+        return view
+
+    return declare
+
+
+def _preload(view: Callable[..., Any] | None) -> None:
+    declared = getattr(view, PRELOAD_ATTRIBUTE, None)
+    if declared is None:
+        return
+    argument, stmt = declared
+    record_id = (request.view_args or {}).get(argument)
+    if isinstance(record_id, int) and 0 < record_id <= INT32_MAX:
+        # Held for the request: the session's identity map only keeps objects referenced.
+        g.api_preloaded = db.current().scalars(stmt, {"record_id": record_id}).first()
 
 
 def finish_unit_of_work(response: Response) -> Response:
