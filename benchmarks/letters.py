@@ -10,6 +10,8 @@ and the decree its SK. Measured:
   and fonts already loaded in the process), store the PDF, mark the row with its SHA-256;
 - bulk: ``render_letters`` of the decree's 500 approval notices across one process per core
   (pool start-up included), 50 letters laid out per document and split per letter;
+- one process: the same over another decree's 500 letters in ONE process (first run only),
+  the rate per core to set next to LibreOffice's, which converts in one process;
 - reference: the same 500 letters' HTML (what WeasyPrint lays out, QR included) written to
   files, untimed, then ``soffice --headless --convert-to pdf`` invocations over 100 files
   each with a private profile (Debian's libreoffice-writer-nogui), timed; its PDFs counted.
@@ -48,7 +50,8 @@ MEASURED = (
     " pending. Single: `render_pending_letters` of one letter as the web layer runs it after"
     " a commit (claim, read, render, store, mark). Bulk: `render_letters` of the decree's"
     " letters across one process per core (pool start-up included), 50 letters per"
-    " WeasyPrint document split per letter. Reference: the same letters' HTML (QR included)"
+    " WeasyPrint document split per letter; in the first run also the same in ONE process"
+    " (the rate per core). Reference: the same letters' HTML (QR included)"
     " converted by `soffice --headless --convert-to pdf`, 100 files per invocation, with a"
     " private profile, in the same run."
 )
@@ -60,6 +63,7 @@ class LetterFigures:
     workers: int
     single_ms: list[float] = field(default_factory=list)
     bulk_s: list[float] = field(default_factory=list)
+    one_process_s: list[float] = field(default_factory=list)
     office_s: list[float] = field(default_factory=list)
     office_note: str = ""
 
@@ -83,6 +87,12 @@ class LetterFigures:
             f"  bulk render_letters: {bulk:.1f} letters/s (spread {min(self.bulk_rates):.1f}–"
             f"{max(self.bulk_rates):.1f})",
         ]
+        if self.one_process_s:
+            rates = [self.count / s for s in self.one_process_s]
+            lines.append(
+                f"  bulk render_letters in one process: {statistics.median(rates):.1f} letters/s"
+                " (the rate per core)"
+            )
         if not self.office_s:
             lines.append(f"  LibreOffice reference skipped: {self.office_note}")
             return lines
@@ -94,6 +104,12 @@ class LetterFigures:
             f" (spread {min(self.office_rates):.1f}–{max(self.office_rates):.1f});"
             f" ratio bulk/LibreOffice: {ratio:.1f}; goal ≥ {RATIO_GOAL:.0f}×: {verdict}"
         )
+        if self.one_process_s:
+            per_core = statistics.median([self.count / s for s in self.one_process_s])
+            lines.append(
+                f"  per process, WeasyPrint/LibreOffice: {per_core / office:.2f} (LibreOffice"
+                f" converts in one process; the bulk job uses {self.workers})"
+            )
         return lines
 
     def markdown(self) -> str:
@@ -224,6 +240,9 @@ def measure_letters(bench: Bench, count: int, runs: int) -> LetterFigures:
             else:
                 assert soffice is not None
                 figures.office_s.append(_office(bench, ids, soffice))
+        if n == 0:
+            alone = _issued_decree(bench, count, manager_id)
+            figures.one_process_s.append(_bulk(bench, alone, store, 1))
         office = f", LibreOffice {count / figures.office_s[-1]:.1f}/s" if figures.office_s else ""
         print(f"  letters run {n + 1}/{runs}: bulk {count / figures.bulk_s[-1]:.1f}/s{office}",
               flush=True)  # fmt: skip
