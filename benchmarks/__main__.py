@@ -239,12 +239,10 @@ def kept_section(heading: str) -> str:
 
 
 def kept_scale_section() -> str:
-    """The "At scale" section of docs/benchmarks.md, kept by a run that does not redo it."""
-    from benchmarks.report import DOCS
-
-    old = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
-    start = old.find("## At scale")
-    return "\n" + old[start:] if start >= 0 else ""
+    """The "At scale" section of docs/benchmarks.md (the last one), kept by a run that does
+    not redo it."""
+    section = kept_section("## At scale")
+    return "\n" + section if section else ""
 
 
 def run_scale(args: argparse.Namespace, command: str) -> None:

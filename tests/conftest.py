@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from casework.services.regions import load_regions
 from casework.storage import DocumentStore
 from config import TestConfig
 from tests import factories
+from tests.database_support import admin_execute
 from web.db import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +40,6 @@ def _database_url(tmp_dir: Path) -> str:
     return choice
 
 
-def _admin_execute(url: str, statement: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """SQLite: a new file. PostgreSQL: a new database for this run, dropped at the end, so
@@ -56,15 +50,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     base = make_url(url)
     name = f"{base.database}_{os.getpid()}"
-    _admin_execute(url, f'DROP DATABASE IF EXISTS "{name}"')
-    _admin_execute(url, f'CREATE DATABASE "{name}"')
+    admin_execute(url, f'DROP DATABASE IF EXISTS "{name}"')
+    admin_execute(url, f'CREATE DATABASE "{name}"')
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
         db.session.remove()
         if db.engine is not None:
             db.engine.dispose()
-        _admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

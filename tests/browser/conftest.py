@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.browser.pages import App
 from tests.browser.seeds import FACTS_FILE
+from tests.database_support import admin_execute
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -62,13 +62,6 @@ def _require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium to run the browser tests)")
 
 
-def _admin_execute(url: str, statement: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def server_instance() -> Iterator[Path]:
     """The server's instance directory (uploads, log, SQLite file), outside pytest's
@@ -85,12 +78,12 @@ def browser_database(server_instance: Path) -> Iterator[str]:
         return
     base = make_url(choice)
     name = f"{base.database}_browser_{os.getpid()}"
-    _admin_execute(choice, f'DROP DATABASE IF EXISTS "{name}"')
-    _admin_execute(choice, f'CREATE DATABASE "{name}"')
+    admin_execute(choice, f'DROP DATABASE IF EXISTS "{name}"')
+    admin_execute(choice, f'CREATE DATABASE "{name}"')
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        _admin_execute(choice, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_execute(choice, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
