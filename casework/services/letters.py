@@ -410,20 +410,43 @@ def render_pending_letters(
     with unit_of_work() as session:
         claimed = _claim(session, ids, limit, clock.now())
     done = 0
-    for start in range(0, len(claimed), RENDER_BATCH):
-        with unit_of_work() as session:
-            jobs = _jobs(session, claimed[start : start + RENDER_BATCH], base_url)
-        pdfs = _render(renderer, [job.document for job in jobs])
-        stored = [
-            (job, store.save(job.path, pdf))
-            for job, pdf in zip(jobs, pdfs, strict=True)
-            if pdf is not None
-        ]
-        with unit_of_work() as session:
-            for job, saved in stored:
-                _mark_rendered(session, job, renderer, saved)
-        done += len(stored)
+    start = 0
+    try:
+        for start in range(0, len(claimed), RENDER_BATCH):
+            with unit_of_work() as session:
+                jobs = _jobs(session, claimed[start : start + RENDER_BATCH], base_url)
+            pdfs = _render(renderer, [job.document for job in jobs])
+            stored = [
+                (job, store.save(job.path, pdf))
+                for job, pdf in zip(jobs, pdfs, strict=True)
+                if pdf is not None
+            ]
+            with unit_of_work() as session:
+                for job, saved in stored:
+                    _mark_rendered(session, job, renderer, saved)
+            done += len(stored)
+    except BaseException:
+        _give_back(unit_of_work, claimed[start:])
+        raise
     return done
+
+
+def _give_back(unit_of_work: UnitOfWork, ids: Sequence[int]) -> None:
+    """Release the claims of a run that stopped half-way (the database was locked, the disk
+    full...), so the next run renders those letters at once instead of after CLAIM_TIMEOUT.
+    Best effort: when even this fails, the claims time out as before."""
+    if not ids:
+        return
+    try:
+        with unit_of_work() as session:
+            session.execute(
+                update(Letter)
+                .where(Letter.id.in_(ids), Letter.status == LetterStatus.PENDING.value)
+                .values(claimed_at=None)
+                .execution_options(synchronize_session=False)
+            )
+    except Exception:
+        log.exception("could not release the claims of letters %s", list(ids))
 
 
 # --- void and re-issue ----------------------------------------------------------------

@@ -1,6 +1,9 @@
 """Serve Berdaya for the browser tests: a migrated, seeded database (the demo data plus the
 records of tests/browser/seeds.py) and a werkzeug server thread on 127.0.0.1 at a free port.
 Letters go to the instance directory; their QR codes link to this server's verify page.
+As under ``make run``, where the scheduler's ``render_letters`` job is the backstop of the
+rendering after the response, a thread here renders what is still pending every few seconds
+(the other scheduler jobs stay off: reminders would change the records under the journeys).
 
 It runs in its own process (``python -m tests.browser.server DATABASE_URL INSTANCE_DIR``):
 the app's database handle is process-wide, so a second app inside the pytest process
@@ -10,6 +13,7 @@ stdout once the server listens; closing stdin stops it.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from pathlib import Path
@@ -27,9 +31,12 @@ from casework.storage import DocumentStore
 from tests.browser.seeds import seed_journeys
 from web import create_app
 from web.db import db
+from web.verify import render_for_app
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CASES = 36
+BACKSTOP_SECONDS = 3.0
+log = logging.getLogger(__name__)
 
 
 def settings(database_url: str, instance: Path) -> dict[str, Any]:
@@ -61,15 +68,32 @@ def build(database_url: str, instance: Path) -> Flask:
     return app
 
 
+def render_backstop(app: Flask, stop: threading.Event) -> None:
+    """Render the letters still pending until ``stop`` is set (the scheduler's job)."""
+    while not stop.wait(BACKSTOP_SECONDS):
+        try:
+            with app.app_context():
+                if rendered := render_for_app(app):
+                    log.info("the backstop rendered %s letters", rendered)
+        except Exception:
+            log.exception("the backstop render failed")
+
+
 def main(database_url: str, instance: str) -> None:
     app = build(database_url, Path(instance))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     # The QR code on a letter links to the verify page of this very server.
     app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    with app.app_context():
+        render_for_app(app)  # the demo's letters, before any page shows them
+    stop = threading.Event()
+    backstop = threading.Thread(target=render_backstop, args=(app, stop), daemon=True)
+    backstop.start()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     print(server.server_port, flush=True)
     sys.stdin.read()
+    stop.set()
     server.shutdown()
 
 

@@ -19,7 +19,13 @@ SIGNATORY_NIP = "197001011995031001"
 
 
 def test_an_approved_case_is_decreed_and_its_letter_verifies_from_its_qr_code(
-    ui: App, page: Page, phone: Page, journeys: dict[str, Any], server_url: str, tmp_path: Path
+    ui: App,
+    page: Page,
+    phone: Page,
+    journeys: dict[str, Any],
+    server_url: str,
+    server_instance: Path,
+    tmp_path: Path,
 ) -> None:
     case = journeys["decree_case"]
     ui.login("kabid")
@@ -38,7 +44,7 @@ def test_an_approved_case_is_decreed_and_its_letter_verifies_from_its_qr_code(
     ui.open_case(case["number"])
     assert ui.state() == "decreed"
     letter_row = page.locator("#letters tr.letter[data-kind='approval_notice']")
-    wait_until_rendered(page, letter_row)
+    wait_until_rendered(page, letter_row, server_instance / "server.log")
     expect(letter_row.locator(".badge")).to_have_text(re.compile("Sah|Valid"))
     letter_row.scroll_into_view_if_needed()
     ui.screenshot("11-case-decreed-letter")
@@ -72,12 +78,17 @@ def test_an_approved_case_is_decreed_and_its_letter_verifies_from_its_qr_code(
     expect(phone.locator("#letter-status")).to_have_attribute("data-status", "valid")
 
 
-def wait_until_rendered(page: Page, letter_row: Locator, seconds: float = 60) -> None:
+def wait_until_rendered(
+    page: Page, letter_row: Locator, server_log: Path, seconds: float = 60
+) -> None:
     """Reload the page until the letter's PDF is ready: letters render after the response
     that issued them went out (web/verify.py), so the next page may still say pending."""
     deadline = time.monotonic() + seconds
     while "badge-success" not in (letter_row.locator(".badge").get_attribute("class") or ""):
-        assert time.monotonic() < deadline, "the letter was never rendered"
+        assert time.monotonic() < deadline, (
+            "the letter was never rendered; the end of the server's log:\n"
+            + server_log.read_text(errors="replace")[-6000:]
+        )
         page.wait_for_timeout(250)
         page.reload()
 

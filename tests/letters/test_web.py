@@ -140,7 +140,7 @@ def test_a_transition_in_the_admin_renders_its_letter_once_the_response_went_out
     download.close()
 
 
-def test_a_letter_that_fails_to_render_after_the_response_stays_pending_for_the_scheduler(
+def test_a_letter_that_fails_to_render_after_the_response_is_left_pending_and_unclaimed(
     app: Flask,
     client: FlaskClient,
     session: Session,
@@ -160,6 +160,7 @@ def test_a_letter_that_fails_to_render_after_the_response_stays_pending_for_the_
     session.expire_all()
     (letter,) = letters_of_case(session, case.id)
     assert letter.status == "pending" and letter.file_path is None
+    assert letter.claimed_at is None, "the failed run gave its claim back for the next run"
     assert "after the request failed" in caplog.text
 
 
