@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import marshmallow as ma
 from flask import g
-from flask_babel import gettext
+from flask_babel import get_translations, gettext
 from flask_smorest.fields import Upload
 from marshmallow import fields
 from sqlalchemy import Select
@@ -203,18 +203,38 @@ def _moment(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+# (catalogue, state) -> the state's label: Flask-Babel's gettext looks the catalogue up on
+# every call, which costs as much as writing out a whole case. The catalogue object stands
+# for the request's language (and for a catalogue loaded anew).
+_STATE_LABELS: dict[tuple[Any, str], str] = {}
+_CATALOGUE = object()  # the memo's key of the request's catalogue
+
+
+def state_label(state: str, memo: dict[Any, Any]) -> str:
+    """The state's label in the request's language (the catalogue looked up once a request)."""
+    catalogue = memo.get(_CATALOGUE)
+    if catalogue is None:
+        catalogue = memo[_CATALOGUE] = get_translations()
+    key = (catalogue, state)
+    label = _STATE_LABELS.get(key)
+    if label is None:
+        label = _STATE_LABELS[key] = catalogue.gettext(STATE_LABELS[CaseState(state)])
+    return label
+
+
 def case_json(case: CaseView, actor: Any, memo: dict[Any, Any], now: datetime) -> dict[str, Any]:
     """What CaseSchema declares, for ``case`` seen by ``actor`` at ``now``.
 
     ``memo`` keeps, for the request, the translated state labels and the actions per
-    (workflow, state, kabupaten/kota): a page has few distinct ones. The values are the
-    columns' own (int, str or None), which marshmallow's Integer and String fields would
-    only pass through ``int()`` and ``str()``.
+    (workflow, state, whether the actor's region covers the case): a page has few distinct
+    ones. The values are the columns' own (int, str or None), which marshmallow's Integer
+    and String fields would only pass through ``int()`` and ``str()``.
     """
     label = memo.get(case.state)
     if label is None:
-        label = memo[case.state] = gettext(STATE_LABELS[CaseState(case.state)])
-    where = (case.workflow, case.state, case.regency_code)
+        label = memo[case.state] = state_label(case.state, memo)
+    # the region counts only as covered or not (transitions_for)
+    where = (case.workflow, case.state, actor.covers(case.regency_code))
     actions = memo.get(where)
     if actions is None:
         found = transitions_for(
