@@ -5,7 +5,9 @@ WEB_THREADS > 1), WEB_THREADS (1), WEB_BIND (127.0.0.1:8000), WEB_TIMEOUT (30 s)
 WEB_KEEPALIVE (5 s, gthread only), WEB_MAX_REQUESTS (0: never recycle), WEB_PRELOAD (1).
 The database is BERDAYA_DATABASE_URL (PostgreSQL); the scheduler runs as its own single
 process (``flask --app wsgi scheduler run``), never inside a web worker. Logs are JSON
-lines on stdout (web/logging.py), gunicorn's own and the access log included.
+lines on stdout (web/logging.py), gunicorn's own included; its access log (one line per
+request) with WEB_ACCESS_LOG=1: off by default, as the proxy in front keeps one (nginx's
+access_log) and writing it cost the workers 4 % of a case list request's CPU.
 
 Why sync workers, cores + 1 of them, preloaded (measured with benchmarks/load.py at 1M
 cases, 32 wrk connections, 2 cores; docs/scaling.md "The API under load"): a request is
@@ -21,7 +23,11 @@ A proxy in front (nginx) keeps the clients' connections alive either way.
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import Any
+
+from gunicorn.glogging import Logger
 
 os.environ.setdefault("BERDAYA_LOG_FORMAT", "json")
 # The web workers never run jobs: the one scheduler process does (web/scheduler.py's lease).
@@ -32,6 +38,16 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+class AccessLogWhenOn(Logger):
+    """gunicorn's logger, which builds every request's access line (atoms, format) when a
+    ``logconfig_dict`` is set, even for a logger that drops it: built only when kept."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if self.access_log.isEnabledFor(logging.INFO):
+            super().access(resp, req, environ, request_time)
+
+
+logger_class = AccessLogWhenOn
 wsgi_app = "wsgi:app"
 bind = os.environ.get("WEB_BIND", "127.0.0.1:8000")
 workers = _int("WEB_WORKERS", min(8, (os.cpu_count() or 1) + 1))
@@ -43,7 +59,8 @@ keepalive = _int("WEB_KEEPALIVE", 5)
 max_requests = _int("WEB_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 preload_app = os.environ.get("WEB_PRELOAD", "1") == "1"
-accesslog = "-" if os.environ.get("WEB_ACCESS_LOG", "0") == "1" else None
+ACCESS_LOG = os.environ.get("WEB_ACCESS_LOG", "0") == "1"
+accesslog = "-" if ACCESS_LOG else None
 errorlog = "-"
 loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
 logconfig_dict = {
@@ -60,7 +77,11 @@ logconfig_dict = {
     "root": {"level": "INFO", "handlers": ["stdout"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        "gunicorn.access": {
+            "level": "INFO" if ACCESS_LOG else "WARNING",
+            "handlers": ["stdout"],
+            "propagate": False,
+        },
     },
 }
 

@@ -15,6 +15,7 @@ from config import INSTANCE_DIR, Config, load_config
 from web.db import db
 from web.errors import init_errors
 from web.i18n import init_i18n
+from web.json_provider import OrjsonProvider
 from web.logging import quiet_noisy_loggers
 
 csrf = CSRFProtect()
@@ -29,6 +30,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.json = OrjsonProvider(app)
     app.config.from_object(load_config())
     if isinstance(config, dict):
         app.config.update(config)
