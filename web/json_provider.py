@@ -5,8 +5,10 @@ it, orjson 0.02 ms (benchmarks/load.py, the API list at 1M cases). The output ke
 Flask's provider gives: keys sorted, compact unless the app runs in debug, a final newline,
 and the same conversions of what JSON has no type for (dates as HTTP dates, Decimal and
 UUID as strings, dataclasses as objects, ``__html__``): orjson hands those to Flask's own
-``default``. One difference, on purpose: text is written as UTF-8 instead of ``\\uXXXX``
-escapes (a client decoding JSON reads the same strings).
+``default``. Two differences: text is written as UTF-8 instead of ``\\uXXXX`` escapes (a
+client decoding JSON reads the same strings), and a float NaN or infinity as ``null`` (the
+standard encoder writes ``NaN``, which is not JSON). Flask's session cookie and the
+``tojson`` template filter pass options, so they keep the standard encoder.
 
 Anything orjson refuses (an integer beyond 64 bits, options such as ``indent`` passed by
 a caller) falls back to the standard encoder, so no response fails because of this.
