@@ -42,9 +42,15 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:  # the app's modules are imported once the environment is set
+    from sqlalchemy.orm import Session
+
+    from casework.models import Role, User
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -359,6 +365,25 @@ def _psycopg_url(database: str) -> str:
     return make_url(database).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def bench_user(session: Session, username: str, full_name: str, role: Role) -> User:
+    """The benchmark's user ``username`` (created the first time)."""
+    from sqlalchemy import select
+
+    from casework.models import User
+    from casework.services.users import create_user
+
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = create_user(
+            session,
+            username=username,
+            full_name=full_name,
+            role=role.value,
+            password="bench-password-not-secret",
+        )
+    return user
+
+
 def prepare(database: str, directory: Path, submitted: int = 0) -> tuple[str, Path, int]:
     """A verifier token, a file with a random sample of case ids, the number of cases;
     at least ``submitted`` cases in state ``submitted`` when the data has them
@@ -370,9 +395,9 @@ def prepare(database: str, directory: Path, submitted: int = 0) -> tuple[str, Pa
     os.environ.update({k: v for k, v in _app_env(database).items() if k.startswith("BERDAYA")})
     from sqlalchemy import func, select, text
 
-    from casework.models import Case, Role, User
+    from casework.models import Case, Role
     from casework.privacy import DecryptionError
-    from casework.services.users import create_user, issue_token
+    from casework.services.users import issue_token
     from web import create_app
     from web.db import db
 
@@ -391,15 +416,7 @@ def prepare(database: str, directory: Path, submitted: int = 0) -> tuple[str, Pa
                 f"the database's personal data was written with other keys ({error}):"
                 " seed it again with this instance's keys"
             ) from error
-        user = session.scalar(select(User).where(User.username == VERIFIER))
-        if user is None:
-            user = create_user(
-                session,
-                username=VERIFIER,
-                full_name="Bench Load Verifier",
-                role=Role.VERIFIER.value,
-                password="bench-password-not-secret",
-            )
+        user = bench_user(session, VERIFIER, "Bench Load Verifier", Role.VERIFIER)
         token = issue_token(session, user, label="bench load", days=1)
         percent = min(100.0, 100.0 * 3 * READ_SAMPLE / cases)
         ids = list(
@@ -428,8 +445,7 @@ def top_up_submitted(wanted: int) -> None:
     and the number of cases stays the same."""
     from sqlalchemy import func, select
 
-    from casework.models import Case, CaseState, Role, User
-    from casework.services.users import create_user
+    from casework.models import Case, CaseState, Role
     from web.db import db
     from workflows.bulk import advance_many
 
@@ -452,15 +468,7 @@ def top_up_submitted(wanted: int) -> None:
                 if not ids:
                     break
                 after = ids[-1]
-                manager = session.scalar(select(User).where(User.username == MANAGER))
-                if manager is None:
-                    manager = create_user(
-                        session,
-                        username=MANAGER,
-                        full_name="Bench Load Manager",
-                        role=Role.MANAGER.value,
-                        password="bench-password-not-secret",
-                    )
+                manager = bench_user(session, MANAGER, "Bench Load Manager", Role.MANAGER)
                 moved = advance_many(session, ids, trigger, actor=manager).moved
             print(f"    {trigger}: {len(moved):,} of {len(ids):,} cases submitted", flush=True)
 

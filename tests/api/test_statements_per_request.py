@@ -10,33 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from casework.models import CaseState
 from tests import factories
-from web.db import db
+from tests.database_support import sql_statements
 
 HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 
 @contextmanager
 def statements() -> Iterator[list[str]]:
-    """The SQL statements of the block, the harness's savepoints left out."""
+    """The SQL statements of the block (filled when it ends), the harness's savepoints
+    left out."""
     found: list[str] = []
-
-    def keep(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(HARNESS):
-            found.append(" ".join(statement.split()))
-
-    assert db.engine is not None
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with sql_statements() as every:
         yield found
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
+    found.extend(s for s in every if not s.upper().startswith(HARNESS))
 
 
 def kinds(found: list[str]) -> list[str]:

@@ -8,41 +8,23 @@ of the test harness included, so the caps are generous but constant.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from casework.models import Case, User
 from casework.services.users import issue_token
 from tests.admin.helpers import login
+from tests.database_support import sql_statements
 from tests.factories import make_case
-from web.db import db
 
 LIST_CAP = 20
 DETAILS_CAP = 30
 DASHBOARD_CAP = 20
 API_CAP = 12
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    assert db.engine is not None
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def add_cases(session: Session, actor: User, count: int) -> list[Case]:
@@ -53,7 +35,7 @@ def add_cases(session: Session, actor: User, count: int) -> list[Case]:
 
 
 def statements_for(request: Callable[[], Any]) -> int:
-    with counted() as statements:
+    with sql_statements() as statements:
         response = request()
     assert response.status_code == 200, response.status_code
     return len(statements)
