@@ -16,13 +16,17 @@ worker take turns: gthread workers (2 x 4, 3 x 4, 4 x 2 threads) served no more 
 ones and had a p99 1.5 to 2 times higher (a thread waits for the GIL behind its siblings),
 although they keep connections alive and sync workers close each one. One worker more
 than cores keeps the cores busy while a worker waits for the database; 4 workers on 2
-cores served no more than 3 and each costs its memory (about 140 MB RSS, 80 MB of it its
-own). Preloading the app before forking shares the rest (imports, compiled catalogues).
+cores served no more than 3 and each costs its memory (about 140 MB RSS). Preloading the
+app before forking shares the rest (imports, compiled catalogues), and freezing the
+master's objects before each fork (``pre_fork``) keeps it shared: without it, a worker's
+garbage collections wrote to the objects inherited from the master, which copied their
+pages: about 90 MB of each worker's own memory (USS) at 1M cases instead of 35–45 MB.
 A proxy in front (nginx) keeps the clients' connections alive either way.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from typing import Any
@@ -92,3 +96,11 @@ def post_fork(server: object, worker: object) -> None:
 
     if db.engine is not None:
         db.engine.dispose(close=False)
+
+
+def pre_fork(server: object, worker: object) -> None:
+    """Move every object the master holds (the preloaded app) out of the collector's reach
+    before the worker is forked (``gc.freeze``, as Python's documentation advises for
+    servers that fork): a worker's collections then never touch the pages it shares with
+    the master, so the copy-on-write pages stay shared."""
+    gc.freeze()
