@@ -70,6 +70,9 @@ class Config:
     LOGIN_LOCK_MINUTES = _env_int("BERDAYA_LOGIN_LOCK_MINUTES", 15)
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("BERDAYA_LOGIN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("BERDAYA_LOGIN_LIMIT_PER_ACCOUNT", "10 per 10 minutes")
+    # Roles that must log in with a TOTP code (admin, manager: the roles that can use it);
+    # none on a development machine, where the demo's accounts are tried out.
+    TOTP_REQUIRED_ROLES = os.environ.get("BERDAYA_TOTP_REQUIRED_ROLES", "")
     IDLE_TIMEOUT_MINUTES = _env_int("BERDAYA_IDLE_TIMEOUT_MINUTES", 30)
     HSTS_SECONDS = _env_int("BERDAYA_HSTS_SECONDS", 0)
     TRUSTED_PROXIES = _env_int("BERDAYA_TRUSTED_PROXIES", 0)
@@ -97,6 +100,8 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    # In production the administrators and managers (decrees, budgets, users) must use it.
+    TOTP_REQUIRED_ROLES = os.environ.get("BERDAYA_TOTP_REQUIRED_ROLES", "admin,manager")
     HSTS_SECONDS = _env_int("BERDAYA_HSTS_SECONDS", 31_536_000)
 
     def __init__(self) -> None:

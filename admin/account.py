@@ -32,6 +32,7 @@ from casework.services.users import (
     set_language,
     tokens_of,
 )
+from web.auth import required_totp_roles
 from web.db import db
 from web.i18n import TranslatedForm
 
@@ -103,6 +104,7 @@ class AccountView(RoleGate, BaseView):
             token_form=forms.get("token_form") or TokenForm(),
             new_token=forms.get("new_token"),
             may_use_totp=login_service.may_use_totp(user),
+            totp_required=user.role in required_totp_roles(),
             totp_enabled=login_service.totp_enabled(user),
             qr=qr,
             tokens=tokens_of(db.current(), user),
@@ -174,7 +176,9 @@ class AccountView(RoleGate, BaseView):
         if not form.validate_on_submit():
             return self._page(disable_form=form)
         try:
-            login_service.disable_totp(db.current(), require_actor(), form.password.data or "")
+            login_service.disable_totp(
+                db.current(), require_actor(), form.password.data or "", required_totp_roles()
+            )
         except DomainError as refused:
             show_domain_error(refused, form)
             return self._page(disable_form=form)

@@ -30,16 +30,20 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from casework import clock
-from casework.models.user import User
+from casework.models.user import Role, User
+from casework.policy import PUBLIC_ENDPOINTS
 from casework.services.login import (
     Lockout,
     LoginResult,
     Outcome,
     attempt_code,
     attempt_login,
+    must_set_up_totp,
     record_logout,
+    totp_roles_from,
 )
 from casework.services.users import set_language
+from web.api.base import ApiBlueprint
 from web.db import db
 from web.i18n import TranslatedForm, wita_datetime
 from web.limits import limiter
@@ -218,11 +222,54 @@ def _refusal(result: LoginResult, *, code: bool = False) -> str:
     return gettext("Wrong username or password.")
 
 
+# What a user who must still set up the second factor may open: their account page's
+# language, password and TOTP set-up (and, public anyway, logout and the language switch).
+TOTP_SETUP_ENDPOINTS = frozenset(
+    {
+        "myaccount.index",
+        "myaccount.change_language",
+        "myaccount.change_password",
+        "myaccount.totp_start",
+        "myaccount.totp_confirm",
+    }
+)
+
+
+def required_totp_roles() -> frozenset[Role]:
+    """The roles that must log in with a code (TOTP_REQUIRED_ROLES, parsed by init_auth)."""
+    roles: frozenset[Role] = current_app.config["TOTP_REQUIRED_ROLES"]
+    return roles
+
+
+def require_second_factor() -> ResponseReturnValue | None:
+    """Keep a logged-in user whose role must use two-step login, and has not set it up,
+    on their account page until they have (the API refuses their tokens meanwhile)."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS or endpoint in TOTP_SETUP_ENDPOINTS:
+        return None
+    if isinstance(current_app.blueprints.get(request.blueprint or ""), ApiBlueprint):
+        return None  # the API checks its bearer tokens itself (web/api/base.py)
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    if not isinstance(user, User) or not must_set_up_totp(user, required_totp_roles()):
+        return None
+    flash(gettext("Your role must use two-step login: set it up here to go on."), "warning")
+    return redirect(url_for("myaccount.index", _anchor="totp"))
+
+
 def init_auth(app: Flask) -> None:
     config = app.config
     config.setdefault("LOGIN_MAX_FAILURES", 5)
     config.setdefault("LOGIN_LOCK_MINUTES", 15)
     config.setdefault("LOGIN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
     config.setdefault("LOGIN_LIMIT_PER_ACCOUNT", "10 per 10 minutes")
+    required = config.get("TOTP_REQUIRED_ROLES", "")
+    if isinstance(required, str):
+        try:
+            config["TOTP_REQUIRED_ROLES"] = totp_roles_from(required)
+        except ValueError as error:
+            raise RuntimeError(f"BERDAYA_TOTP_REQUIRED_ROLES: {error}") from None
+    else:
+        config["TOTP_REQUIRED_ROLES"] = frozenset(Role(role) for role in required)
     login_manager.init_app(app)
     app.register_blueprint(bp)
+    app.before_request(require_second_factor)

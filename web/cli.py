@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from casework.errors import DomainError
 from casework.models.case import Case
 from casework.models.user import User
+from casework.services.login import reset_totp
 from casework.services.regions import load_regions
 from casework.services.users import create_user, issue_token
 from web.db import db
@@ -94,6 +95,19 @@ def users_token(username: str, days: int | None, label: str) -> None:
             _fail(exc)
     click.echo(f"token for {user.username}, shown once:")
     click.echo(token)
+
+
+@users.command("reset-totp")
+@click.argument("username")
+def users_reset_totp(username: str) -> None:
+    """Turn off USERNAME's two-step login (a lost phone); audited. A role that must use it
+    sets it up again at the next login."""
+    with db.unit_of_work() as session:
+        user = session.scalar(select(User).where(User.username == username.lower()))
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        reset_totp(session, user)
+    click.echo(f"two-step login of {user.username} is off")
 
 
 regions = click.Group("regions", help="Kalimantan Timur region codes (Kemendagri, ODbL).")

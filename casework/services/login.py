@@ -1,4 +1,5 @@
-"""Logging in: password, lockout after repeated failures, the optional TOTP second factor.
+"""Logging in: password, lockout after repeated failures, the TOTP second factor (optional,
+or required of the roles the deployment names: ``totp_roles_from``).
 
 Every attempt is written to the audit log (success, failure, refused while locked) in the
 caller's transaction; the web layer commits it whatever the outcome, so a failed attempt
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -143,6 +145,25 @@ def may_use_totp(user: User) -> bool:
     return user.role in TOTP_ROLES
 
 
+def totp_roles_from(text: str) -> frozenset[Role]:
+    """The roles named in ``text`` (comma-separated, e.g. ``admin,manager``) that must use
+    the second factor; ValueError, naming the allowed ones, for any other name."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    allowed = {role.value: role for role in TOTP_ROLES}
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        raise ValueError(
+            f"not roles that use TOTP: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+        )
+    return frozenset(allowed[name] for name in names)
+
+
+def must_set_up_totp(user: User, required: Collection[Role]) -> bool:
+    """Whether ``user``'s role must use the second factor and it is not on yet: until it is,
+    the user may only set it up (the web layer keeps them on their account page)."""
+    return user.role in required and not totp_enabled(user)
+
+
 def begin_totp(session: Session, user: User) -> str:
     """A new secret for the user to scan (not in force until confirmed with a code)."""
     if not may_use_totp(user):
@@ -172,13 +193,29 @@ def confirm_totp(session: Session, user: User, code: str) -> None:
     session.flush()
 
 
-def disable_totp(session: Session, user: User, password: str) -> None:
-    """Turn the second factor off; the password confirms it is the user."""
+def disable_totp(
+    session: Session, user: User, password: str, required: Collection[Role] = frozenset()
+) -> None:
+    """Turn the second factor off; the password confirms it is the user. Refused to the
+    roles in ``required``, which must keep it (they may set it up again with a new phone)."""
+    if user.role in required:
+        raise NotAllowed(N_("Your role must use two-step login: it cannot be turned off."))
     if not verify_password(user.password_hash, password):
         raise field_error("password", N_("The current password is not right."))
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
+    session.flush()
+
+
+def reset_totp(session: Session, user: User) -> None:
+    """Turn the user's second factor off for them (a lost phone), from the server's command
+    line (``flask users reset-totp``); a role that must use it sets it up again at the next
+    login. Audited."""
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    audit.record(session, "totp.reset", user=user, entity_type="users", entity_id=user.id)
     session.flush()
 
 

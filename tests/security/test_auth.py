@@ -3,9 +3,13 @@ the TOTP second factor, and API tokens that expire and can be revoked."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -18,18 +22,21 @@ from sqlalchemy.orm import Session
 from casework import clock
 from casework.errors import NotAllowed, ValidationError
 from casework.models import ApiToken, AuditEntry, Role, User
-from casework.services.login import begin_totp
+from casework.services.login import begin_totp, confirm_totp, totp_enabled, totp_roles_from
 from casework.services.users import (
     MIN_PASSWORD_LENGTH,
     change_password,
     create_user,
     issue_token,
 )
+from config import DevConfig
 from tests import factories
 from tests.admin.helpers import csrf_token, login, page_token, translated
+from web.auth import init_auth
 from web.limits import limiter
 
 ADDRESS = "198.51.100.23"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -358,6 +365,177 @@ def test_totp_is_for_managers_and_administrators_only(
     login(client, users["caseworker"])
     page = client.get("/admin/myaccount/").get_data(as_text=True)
     assert "/admin/myaccount/totp/start" not in page
+
+
+def _require_totp_of(app: Flask, monkeypatch: pytest.MonkeyPatch, *roles: Role) -> None:
+    monkeypatch.setitem(app.config, "TOTP_REQUIRED_ROLES", frozenset(roles))
+
+
+def _enrol(client: FlaskClient, at: datetime) -> pyotp.TOTP:
+    token = page_token(client, "/admin/myaccount/")
+    client.post("/admin/myaccount/totp/start", data={"csrf_token": token})
+    page = client.get("/admin/myaccount/").get_data(as_text=True)
+    totp = pyotp.TOTP(re.search(r'class="totp-secret">([A-Z2-7]+)<', page).group(1))
+    confirmed = client.post(
+        "/admin/myaccount/totp/confirm", data={"csrf_token": token, "code": totp.at(at)}
+    )
+    assert confirmed.status_code == 302
+    return totp
+
+
+def test_an_administrator_who_must_use_two_step_login_sees_nothing_else_until_it_is_on(
+    app: Flask, client: FlaskClient, users: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _require_totp_of(app, monkeypatch, Role.ADMIN)
+    login(client, users["admin"])
+    token = page_token(client, "/admin/myaccount/")
+    issue = client.post("/admin/myaccount/tokens", data={"csrf_token": token, "days": "30"})
+    for kept in (
+        client.get("/admin/"),
+        client.get("/admin/case/"),
+        client.get("/admin/user/"),
+        issue,
+    ):
+        assert kept.status_code == 302, kept.request.path
+        assert kept.headers["Location"].endswith("/admin/myaccount/#totp"), kept.request.path
+    page = client.get("/admin/myaccount/").get_data(as_text=True)
+    assert (
+        escape(translated(app, "Your role must use two-step login: set it up here to go on."))
+        in page
+    )
+    assert escape(translated(app, "Required for your role: it stays on.")) in page
+
+    _enrol(client, clock.now())
+
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/case/").status_code == 200
+    page = client.get("/admin/myaccount/").get_data(as_text=True)
+    assert "/admin/myaccount/totp/disable" not in page  # it stays on
+
+
+def test_roles_that_need_not_use_two_step_login_are_not_kept_back(
+    app: Flask, client: FlaskClient, users: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _require_totp_of(app, monkeypatch, Role.ADMIN)
+    login(client, users["manager"])
+    assert client.get("/admin/").status_code == 200
+    login(client, users["caseworker"])
+    assert client.get("/admin/case/").status_code == 200
+
+
+def test_a_role_that_must_use_two_step_login_cannot_turn_it_off(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    users: dict[str, User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    manager = users["manager"]
+    login(client, manager)
+    _enrol(client, clock.now())
+    _require_totp_of(app, monkeypatch, Role.MANAGER)
+    token = page_token(client, "/admin/myaccount/")
+    refused = client.post(
+        "/admin/myaccount/totp/disable",
+        data={"csrf_token": token, "password": factories.PASSWORD},
+    )
+    assert escape(
+        translated(app, "Your role must use two-step login: it cannot be turned off.")
+    ) in refused.get_data(as_text=True)
+    session.expire_all()
+    assert totp_enabled(session.get_one(User, manager.id))
+
+
+def test_the_api_refuses_a_token_until_its_user_has_set_up_the_required_two_step_login(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    users: dict[str, User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = users["admin"]
+    headers = {"Authorization": f"Bearer {issue_token(session, admin, label='script')}"}
+    session.flush()
+    assert client.get("/api/v1/persons", headers=headers).status_code == 200
+    _require_totp_of(app, monkeypatch, Role.ADMIN)
+    refused = client.get("/api/v1/persons", headers=headers)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["message"] == translated(
+        app, "Your role must use two-step login: set it up on your account page first."
+    )
+    login(client, admin)
+    _enrol(client, clock.now())
+    assert client.get("/api/v1/persons", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "roles"),
+    [
+        ("", set()),
+        ("admin", {Role.ADMIN}),
+        (" Admin , manager,", {Role.ADMIN, Role.MANAGER}),
+    ],
+)
+def test_the_roles_that_must_use_two_step_login_are_read_from_a_list_of_names(
+    text: str, roles: set[Role]
+) -> None:
+    assert totp_roles_from(text) == roles
+
+
+@pytest.mark.parametrize("text", ["caseworker", "admin,auditor", "administrator"])
+def test_a_role_that_cannot_use_two_step_login_is_refused_with_the_allowed_names(
+    text: str,
+) -> None:
+    with pytest.raises(ValueError, match=r"allowed: admin, manager"):
+        totp_roles_from(text)
+
+
+def _production_setting(**env: str) -> str:
+    """ProductionConfig.TOTP_REQUIRED_ROLES as a fresh interpreter reads it from ``env``."""
+    clean = {k: v for k, v in os.environ.items() if k != "BERDAYA_TOTP_REQUIRED_ROLES"}
+    found = subprocess.run(
+        [sys.executable, "-c", "import config; print(config.ProductionConfig.TOTP_REQUIRED_ROLES)"],
+        env={**clean, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return found.stdout.strip()
+
+
+def test_production_requires_two_step_login_of_administrators_and_managers_unless_told() -> None:
+    assert totp_roles_from(_production_setting()) == {Role.ADMIN, Role.MANAGER}
+    assert _production_setting(BERDAYA_TOTP_REQUIRED_ROLES="admin") == "admin"
+    assert DevConfig.TOTP_REQUIRED_ROLES == ""  # the demo's accounts are tried out
+
+
+def test_an_unknown_role_in_the_setting_stops_the_app_with_a_clear_error() -> None:
+    bare = Flask("totp-setting")
+    bare.config["TOTP_REQUIRED_ROLES"] = "finance"
+    with pytest.raises(RuntimeError, match="BERDAYA_TOTP_REQUIRED_ROLES: not roles that use"):
+        init_auth(bare)
+
+
+def test_the_operator_turns_off_a_lost_second_factor_from_the_command_line(
+    app: Flask, session: Session, users: dict[str, User]
+) -> None:
+    manager = users["manager"]
+    confirm_totp(session, manager, pyotp.TOTP(begin_totp(session, manager)).now())
+    session.flush()
+    assert totp_enabled(manager)
+    result = app.test_cli_runner().invoke(args=["users", "reset-totp", manager.username])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert not totp_enabled(session.get_one(User, manager.id))
+    actions = session.scalars(
+        select(AuditEntry.action).where(
+            AuditEntry.entity_type == "users", AuditEntry.entity_id == str(manager.id)
+        )
+    ).all()
+    assert "totp.reset" in actions
+    unknown = app.test_cli_runner().invoke(args=["users", "reset-totp", "nobody-here"])
+    assert unknown.exit_code != 0 and "no user nobody-here" in unknown.output
 
 
 # --- API tokens ------------------------------------------------------------------------------

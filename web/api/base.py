@@ -25,6 +25,7 @@ from casework.errors import NotAllowed
 from casework.i18n import N_
 from casework.models.user import User
 from casework.policy import declared_action, requires
+from casework.services.login import must_set_up_totp
 from casework.services.users import user_for_token
 from web.db import db
 
@@ -74,6 +75,10 @@ def authenticate() -> None:
     user = user_for_token(db.current(), raw) if raw else None
     if user is None:
         raise Unauthorized()
+    if must_set_up_totp(user, current_app.config.get("TOTP_REQUIRED_ROLES", ())):
+        raise NotAllowed(
+            N_("Your role must use two-step login: set it up on your account page first.")
+        )
     g.api_user = user
 
 
