@@ -165,9 +165,15 @@ def must_set_up_totp(user: User, required: Collection[Role]) -> bool:
 
 
 def begin_totp(session: Session, user: User) -> str:
-    """A new secret for the user to scan (not in force until confirmed with a code)."""
+    """A new secret for the user to scan (not in force until confirmed with a code).
+
+    Refused while the second factor is on: starting over would turn it off without the
+    password, so a stolen session could move it to another phone. Turn it off first (with
+    the password), or have it reset (``reset_totp``)."""
     if not may_use_totp(user):
         raise NotAllowed(N_("Two-step login is for managers and administrators."))
+    if totp_enabled(user):
+        raise NotAllowed(N_("Two-step login is already on."))
     user.totp_secret = pyotp.random_base32()
     user.totp_enabled_at = None
     user.totp_last_step = None

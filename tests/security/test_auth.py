@@ -517,6 +517,23 @@ def test_an_unknown_role_in_the_setting_stops_the_app_with_a_clear_error() -> No
         init_auth(bare)
 
 
+def test_a_second_factor_that_is_on_cannot_be_started_over_without_the_password(
+    app: Flask, client: FlaskClient, session: Session, users: dict[str, User]
+) -> None:
+    manager = users["manager"]
+    login(client, manager)
+    totp = _enrol(client, clock.now())
+    session.expire_all()
+    secret = session.get_one(User, manager.id).totp_secret
+    token = page_token(client, "/admin/myaccount/")
+    client.post("/admin/myaccount/totp/start", data={"csrf_token": token})
+    page = client.get("/admin/myaccount/").get_data(as_text=True)
+    assert escape(translated(app, "Two-step login is already on.")) in page
+    session.expire_all()
+    kept = session.get_one(User, manager.id)
+    assert totp_enabled(kept) and kept.totp_secret == secret == totp.secret
+
+
 def test_the_operator_turns_off_a_lost_second_factor_from_the_command_line(
     app: Flask, session: Session, users: dict[str, User]
 ) -> None:
