@@ -403,7 +403,7 @@ def test_an_administrator_who_must_use_two_step_login_sees_nothing_else_until_it
         escape(translated(app, "Your role must use two-step login: set it up here to go on."))
         in page
     )
-    assert escape(translated(app, "Required for your role: it stays on.")) in page
+    assert escape(translated(app, "Required for your role: once on, it stays on.")) in page
 
     _enrol(client, clock.now())
 
