@@ -262,14 +262,12 @@ def init_auth(app: Flask) -> None:
     config.setdefault("LOGIN_LOCK_MINUTES", 15)
     config.setdefault("LOGIN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
     config.setdefault("LOGIN_LIMIT_PER_ACCOUNT", "10 per 10 minutes")
-    required = config.get("TOTP_REQUIRED_ROLES", "")
-    if isinstance(required, str):
-        try:
-            config["TOTP_REQUIRED_ROLES"] = totp_roles_from(required)
-        except ValueError as error:
-            raise RuntimeError(f"BERDAYA_TOTP_REQUIRED_ROLES: {error}") from None
-    else:
-        config["TOTP_REQUIRED_ROLES"] = frozenset(Role(role) for role in required)
+    required = config.get("TOTP_REQUIRED_ROLES", "")  # "admin,manager", or a collection
+    names = required if isinstance(required, str) else ",".join(map(str, required))
+    try:
+        config["TOTP_REQUIRED_ROLES"] = totp_roles_from(names)
+    except ValueError as error:
+        raise RuntimeError(f"BERDAYA_TOTP_REQUIRED_ROLES: {error}") from None
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.before_request(require_second_factor)
