@@ -1,15 +1,22 @@
 """What keeps a batch of letters cheap to render, checked where it can break: the letters of a
 batch share their computed styles (nothing in a letter's markup makes WeasyPrint compute
-them again per letter)."""
+them again per letter), and a render worker's memory stays that of one batch while its
+garbage collector is paused during each batch."""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+from casework.letters import bulk
 from casework.letters.kinds import KINDS
-from casework.letters.render import LetterRenderer
+from casework.letters.render import LetterDocument, LetterRenderer
 from casework.letters.snapshots import document
 
 
@@ -61,3 +68,50 @@ def test_a_letters_anchor_is_an_empty_element_so_the_letters_of_a_batch_share_th
 
     assert parsed.filled == {"letter-7": False}
     assert parsed.attributes == []
+
+
+def _documents(count: int, start: int) -> list[LetterDocument]:
+    base = document("approval_notice")
+    return [
+        replace(
+            base,
+            number=f"400.9/{start + n}/Dinsos/2026",
+            recipient_name=f"Siti Aminah {start + n}",
+            recipient_lines=("Desa Liang, Kota Bangun",),
+            verify_url=f"https://berdaya.example/verify/code{start + n}",
+        )
+        for n in range(count)
+    ]
+
+
+def _batch_in_worker(tasks: list[bulk.Task]) -> tuple[int, bool, int, int]:
+    """Run in the pool's worker: a batch, then what the worker's collector holds."""
+    done = bulk.render_batch(tasks)
+    return len(done), gc.isenabled(), gc.get_freeze_count(), len(gc.get_objects())
+
+
+def test_a_render_workers_collector_is_back_on_after_each_batch_and_its_memory_does_not_grow(
+    tmp_path: Path,
+) -> None:
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=context,
+        initializer=bulk._init_worker,
+        initargs=(str(tmp_path),),
+    ) as pool:
+        results = []
+        for start in range(0, 12, 4):
+            tasks = [
+                (100 + start + n, f"2026/letter-{start + n}.pdf", doc)
+                for n, doc in enumerate(_documents(4, start))
+            ]
+            results.append(pool.submit(_batch_in_worker, tasks).result(timeout=300))
+
+    assert [rendered for rendered, *_ in results] == [4, 4, 4]
+    assert all(enabled for _, enabled, _, _ in results)
+    assert all(frozen > 0 for _, _, frozen, _ in results)  # what it loaded once is frozen
+    tracked = [objects for *_, objects in results]
+    # after the first batch (caches of fonts and glyphs filled), nothing piles up
+    assert max(tracked[1:]) <= tracked[0] * 1.05, tracked
+    assert len(list(tmp_path.rglob("*.pdf"))) == 12
