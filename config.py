@@ -103,6 +103,11 @@ class ProductionConfig(Config):
     # In production the administrators and managers (decrees, budgets, users) must use it.
     TOTP_REQUIRED_ROLES = os.environ.get("BERDAYA_TOTP_REQUIRED_ROLES", "admin,manager")
     HSTS_SECONDS = _env_int("BERDAYA_HSTS_SECONDS", 31_536_000)
+    # Rate limits counted once for every worker and host: in the database on PostgreSQL
+    # (web/limits.py); memory:// counts per process.
+    RATELIMIT_STORAGE_URI = os.environ.get("BERDAYA_RATELIMIT_STORAGE_URI") or (
+        "berdaya+db://" if Config.DATABASE_URL.startswith("postgresql") else "memory://"
+    )
 
     def __init__(self) -> None:
         if not self.SECRET_KEY:

@@ -151,6 +151,15 @@ def render_letters(app: Flask) -> int:
         )
 
 
+def purge_rate_limits(app: Flask) -> int:
+    """Delete the rate limit counters whose window has ended (web/limits.py)."""
+    from web.limits import purge_ended_windows
+
+    with app.app_context():
+        assert db.engine is not None
+        return purge_ended_windows(db.engine)
+
+
 def _if_holder(lease: Lease, job: object, app: Flask) -> None:
     if not lease.renew():
         return
@@ -181,6 +190,8 @@ def build_scheduler(app: Flask, lease: Lease | None = None) -> BackgroundSchedul
     scheduler.add_job(_if_holder, "interval", seconds=app.config["SCHEDULER_LETTER_SECONDS"],
                       args=[lease, render_letters, app], id="render_letters",
                       replace_existing=True, next_run_time=now)  # fmt: skip
+    scheduler.add_job(_if_holder, "cron", minute=35, args=[lease, purge_rate_limits, app],
+                      id="purge_rate_limits", replace_existing=True)  # fmt: skip
     scheduler.berdaya_lease = lease
     return scheduler
 

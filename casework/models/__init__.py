@@ -78,6 +78,7 @@ from casework.models.pokir import (
 )
 from casework.models.privacy import REVEAL_FIELD_LABELS, RevealField, RevealLog
 from casework.models.program import ApplicantKind, BusinessType, DocumentKind, Program, ProgramYear
+from casework.models.rate_limit import RateLimitCounter
 from casework.models.region import Region, RegionLevel
 from casework.models.user import ROLE_LABELS, ApiToken, Role, User
 from casework.models.verification import (
@@ -171,6 +172,7 @@ __all__ = [
     "ProcurementItem",
     "Program",
     "ProgramYear",
+    "RateLimitCounter",
     "Region",
     "RegionLevel",
     "ReportStatus",

@@ -3,67 +3,31 @@ when WEB_ACCESS_LOG=1 asks for it (the proxy in front keeps the access log other
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).parent / "gunicorn"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.process_support import GUNICORN, gunicorn
 
 
 def _serve_and_log(tmp_path: Path, access_log: str) -> list[dict[str, str]]:
-    """Start gunicorn with the production settings, ask /healthz twice, stop it: its log."""
-    port = _free_port()
+    """Start gunicorn with the production settings, ask /healthz twice (once to see it is
+    up), stop it: its log."""
     log = tmp_path / f"gunicorn-{access_log}.log"
     env = {
-        **os.environ,
         "BERDAYA_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
         "BERDAYA_SECRET_KEY": "gunicorn-log-test",
         "BERDAYA_INSTANCE_DIR": str(tmp_path / "instance"),
-        "WEB_BIND": f"127.0.0.1:{port}",
         "WEB_WORKERS": "1",
         "WEB_ACCESS_LOG": access_log,
-        "PYTHONPATH": str(ROOT),
     }
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py")],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        answered = 0
-        deadline = time.monotonic() + 60
-        while answered < 2:
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "gunicorn never answered:\n" + log.read_text()
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).close()
-            except urllib.error.HTTPError:  # 503: the empty database has no schema
-                pass
-            except OSError:
-                time.sleep(0.2)
-                continue
-            answered += 1
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    # 503 (the empty database has no schema) answers as well
+    with gunicorn(log, env) as base, contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(f"{base}/healthz", timeout=5).close()
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
 

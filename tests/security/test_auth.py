@@ -3,10 +3,7 @@ the TOTP second factor, and API tokens that expire and can be revoked."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +29,7 @@ from casework.services.users import (
 from config import DevConfig
 from tests import factories
 from tests.admin.helpers import csrf_token, login, page_token, translated
+from tests.process_support import production_setting
 from web.auth import init_auth
 from web.limits import limiter
 
@@ -491,17 +489,7 @@ def test_a_role_that_cannot_use_two_step_login_is_refused_with_the_allowed_names
 
 
 def _production_setting(**env: str) -> str:
-    """ProductionConfig.TOTP_REQUIRED_ROLES as a fresh interpreter reads it from ``env``."""
-    clean = {k: v for k, v in os.environ.items() if k != "BERDAYA_TOTP_REQUIRED_ROLES"}
-    found = subprocess.run(
-        [sys.executable, "-c", "import config; print(config.ProductionConfig.TOTP_REQUIRED_ROLES)"],
-        env={**clean, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return found.stdout.strip()
+    return production_setting("TOTP_REQUIRED_ROLES", **env)
 
 
 def test_production_requires_two_step_login_of_administrators_and_managers_unless_told() -> None:
