@@ -12,6 +12,7 @@ Storage is configured with ``RATELIMIT_STORAGE_URI``:
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any, cast
 
@@ -30,6 +31,15 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 DATABASE_SCHEME = "berdaya+db"
 COUNTERS = cast(Table, RateLimitCounter.__table__)
+KEY_LENGTH = 500
+
+
+def stored_key(key: str) -> str:
+    """The key as stored: itself, or its SHA-256 when longer than the column (a key holds
+    what a caller sent, such as the username typed at login)."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def now() -> float:
@@ -65,6 +75,7 @@ class DatabaseStorage(Storage):
         return db.engine
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        key = stored_key(key)
         at = now()
         ended = COUNTERS.c.expires_at <= at
         hit = insert(COUNTERS).values(key=key, count=amount, expires_at=at + expiry)
@@ -79,7 +90,9 @@ class DatabaseStorage(Storage):
             return int(connection.execute(stmt).scalar_one())
 
     def _current(self, key: str, column: Any) -> Any:
-        stmt = select(column).where(COUNTERS.c.key == key, COUNTERS.c.expires_at > now())
+        stmt = select(column).where(
+            COUNTERS.c.key == stored_key(key), COUNTERS.c.expires_at > now()
+        )
         with self._engine().connect() as connection:
             return connection.execute(stmt).scalar()
 
@@ -104,7 +117,7 @@ class DatabaseStorage(Storage):
 
     def clear(self, key: str) -> None:
         with self._engine().begin() as connection:
-            connection.execute(delete(COUNTERS).where(COUNTERS.c.key == key))
+            connection.execute(delete(COUNTERS).where(COUNTERS.c.key == stored_key(key)))
 
 
 def purge_ended_windows(engine: Engine, *, older_than: float = 60.0) -> int:

@@ -15,6 +15,7 @@ class RateLimitCounter(Base):
 
     __tablename__ = "rate_limit_counters"
 
+    # web/limits.py stores a longer key as its SHA-256.
     key: Mapped[str] = mapped_column(String(500), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
     # Seconds since the epoch (what the `limits` library works in).

@@ -64,6 +64,19 @@ def test_hits_count_up_within_a_window_and_start_again_once_it_has_ended(
     assert storage.check() is True
 
 
+def test_a_key_longer_than_the_column_counts_like_any_other(engine: Engine) -> None:
+    storage = DatabaseStorage()
+    long = "LIMITER/login-account:" + "x" * 2_000
+    other = long[:-1] + "y"
+
+    assert [storage.incr(long, 60) for _ in range(2)] == [1, 2]
+    assert storage.incr(other, 60) == 1
+    assert storage.get(long) == 2
+    storage.clear(long)
+    assert storage.get(long) == 0
+    assert storage.get(other) == 1
+
+
 def test_counters_of_ended_windows_are_purged_and_running_ones_kept(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
