@@ -52,7 +52,9 @@ class Config:
     REPORT_REMINDER_DAYS = _env_int("BERDAYA_REPORT_REMINDER_DAYS", 10)
     SCHEDULER_DELIVER_SECONDS = _env_int("BERDAYA_SCHEDULER_DELIVER_SECONDS", 60)
     SCHEDULER_LEASE_SECONDS = _env_int("BERDAYA_SCHEDULER_LEASE_SECONDS", 90)
-    RATELIMIT_STORAGE_URI = os.environ.get("BERDAYA_RATELIMIT_STORAGE_URI", "memory://")
+    # Where rate limits count (web/limits.py); empty: in the database on PostgreSQL (every
+    # worker and host counts against the same limit), in the process on SQLite.
+    RATELIMIT_STORAGE_URI = os.environ.get("BERDAYA_RATELIMIT_STORAGE_URI", "")
     RATELIMIT_ENABLED = os.environ.get("BERDAYA_RATELIMIT", "1") == "1"
     # Letters (casework/services/letters.py, web/verify.py): where PDFs are stored, the
     # public address the QR codes link to, the verify page's upload limit, rendering.
@@ -90,6 +92,9 @@ class DevConfig(Config):
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
+    # Per process, on either database (tests/security/test_rate_limit_storage.py sets the
+    # database storage where it is tested).
+    RATELIMIT_STORAGE_URI = "memory://"
     SCHEDULER_ENABLED = False
     WTF_CSRF_ENABLED = True
     # Fixed test keys (never used outside tests): two data keys so rotation can be tested.
@@ -103,11 +108,6 @@ class ProductionConfig(Config):
     # In production the administrators and managers (decrees, budgets, users) must use it.
     TOTP_REQUIRED_ROLES = os.environ.get("BERDAYA_TOTP_REQUIRED_ROLES", "admin,manager")
     HSTS_SECONDS = _env_int("BERDAYA_HSTS_SECONDS", 31_536_000)
-    # Rate limits counted once for every worker and host: in the database on PostgreSQL
-    # (web/limits.py); memory:// counts per process.
-    RATELIMIT_STORAGE_URI = os.environ.get("BERDAYA_RATELIMIT_STORAGE_URI") or (
-        "berdaya+db://" if Config.DATABASE_URL.startswith("postgresql") else "memory://"
-    )
 
     def __init__(self) -> None:
         if not self.SECRET_KEY:

@@ -3,10 +3,10 @@
 Views that need a limit decorate themselves with ``@limiter.limit("5/minute")``.
 Storage is configured with ``RATELIMIT_STORAGE_URI``:
 
-- ``memory://`` (development, SQLite): counters in the process; right for one process only;
-- ``berdaya+db://`` (production on PostgreSQL, its default there): counters in the app's own
-  database (``rate_limit_counters``), so every gunicorn worker and every host counts against
-  the same limit without another service to run;
+- ``berdaya+db://`` (the default on PostgreSQL): counters in the app's own database
+  (``rate_limit_counters``), so every gunicorn worker and every host counts against the
+  same limit without another service to run;
+- ``memory://`` (the default on SQLite): counters in the process, right for one process;
 - a shared store of the `limits` library such as ``redis://`` works as well.
 """
 
@@ -128,15 +128,23 @@ def purge_ended_windows(engine: Engine, *, older_than: float = 60.0) -> int:
         return connection.execute(stmt).rowcount
 
 
-def init_limits(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    uri = str(app.config["RATELIMIT_STORAGE_URI"])
-    if uri.startswith(f"{DATABASE_SCHEME}:") and not str(app.config["DATABASE_URL"]).startswith(
-        "postgresql"
-    ):
+def storage_uri(configured: str, database_url: str) -> str:
+    """Where the limits count: as configured, else in the database on PostgreSQL (several
+    workers and hosts) and in the process on SQLite (which serves one process). The database
+    storage on SQLite is refused: its writer lock would wait on the request's own."""
+    on_postgresql = database_url.startswith("postgresql")
+    uri = configured or (f"{DATABASE_SCHEME}://" if on_postgresql else "memory://")
+    if uri.startswith(f"{DATABASE_SCHEME}:") and not on_postgresql:
         raise RuntimeError(
             f"RATELIMIT_STORAGE_URI {DATABASE_SCHEME}:// needs PostgreSQL (BERDAYA_DATABASE_URL);"
             " with SQLite (one process) use memory://"
         )
+    return uri
+
+
+def init_limits(app: Flask) -> None:
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(
+        str(app.config.get("RATELIMIT_STORAGE_URI") or ""), str(app.config["DATABASE_URL"])
+    )
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)

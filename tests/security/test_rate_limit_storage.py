@@ -23,7 +23,7 @@ from casework.models import RateLimitCounter
 from tests.process_support import GUNICORN, gunicorn, production_setting
 from web import limits
 from web.db import db, make_engine
-from web.limits import DatabaseStorage, purge_ended_windows
+from web.limits import DatabaseStorage, purge_ended_windows, storage_uri
 
 
 @pytest.fixture()
@@ -148,25 +148,33 @@ def test_under_gunicorn_with_three_workers_a_limit_holds_for_all_of_them(
     assert statuses[30] == 429
 
 
-def _production_storage(**env: str) -> str:
-    return production_setting("RATELIMIT_STORAGE_URI", **env)
+PG = "postgresql+psycopg://berdaya@db.example/berdaya"
+LITE = "sqlite:///berdaya.sqlite3"
 
 
-def test_production_counts_in_the_database_on_postgresql_and_in_the_process_on_sqlite() -> None:
-    pg = "postgresql+psycopg://berdaya@db.example/berdaya"
-    assert _production_storage(BERDAYA_DATABASE_URL=pg) == "berdaya+db://"
-    assert _production_storage(BERDAYA_DATABASE_URL="sqlite:///berdaya.sqlite3") == "memory://"
-    assert _production_storage() == "memory://"  # the SQLite file by default
-    redis = "redis://cache.example:6379"
-    assert (
-        _production_storage(BERDAYA_DATABASE_URL=pg, BERDAYA_RATELIMIT_STORAGE_URI=redis) == redis
-    )
+@pytest.mark.parametrize(
+    ("configured", "database", "counted_in"),
+    [
+        ("", PG, "berdaya+db://"),  # several workers and hosts: one count for all
+        ("", LITE, "memory://"),  # SQLite serves one process
+        ("memory://", PG, "memory://"),
+        ("redis://cache.example:6379", PG, "redis://cache.example:6379"),
+    ],
+)
+def test_limits_count_in_the_database_on_postgresql_unless_told_otherwise(
+    configured: str, database: str, counted_in: str
+) -> None:
+    assert storage_uri(configured, database) == counted_in
+
+
+def test_every_environment_leaves_the_choice_to_the_database_unless_told() -> None:
+    assert production_setting("RATELIMIT_STORAGE_URI") == ""
+    told = production_setting("RATELIMIT_STORAGE_URI", BERDAYA_RATELIMIT_STORAGE_URI="memory://")
+    assert told == "memory://"
 
 
 def test_the_database_storage_with_sqlite_stops_the_app_at_start_with_a_clear_error() -> None:
     bare = Flask("rate-limit-setting")
-    bare.config.update(
-        RATELIMIT_STORAGE_URI="berdaya+db://", DATABASE_URL="sqlite:///berdaya.sqlite3"
-    )
+    bare.config.update(RATELIMIT_STORAGE_URI="berdaya+db://", DATABASE_URL=LITE)
     with pytest.raises(RuntimeError, match=r"berdaya\+db:// needs PostgreSQL"):
         limits.init_limits(bare)
