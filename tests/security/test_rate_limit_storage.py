@@ -1,5 +1,5 @@
-"""Rate limits counted in the database (``berdaya+db://``, production's default on
-PostgreSQL): a limit holds for the whole deployment, not per gunicorn worker. Counts go up
+"""Rate limits counted in the database (``berdaya+db://``, the default on PostgreSQL): a
+limit holds for the whole deployment, not per gunicorn worker. Counts go up
 within a window and start again after it; hits from several processes at once each get
 their own count; under gunicorn with three workers the 31st look-up of a 30-a-minute limit
 is refused whichever worker serves it."""
