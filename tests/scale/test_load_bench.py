@@ -63,6 +63,9 @@ def server() -> Iterator[int]:
 
 
 SETTINGS = Settings(1, "sync", 1, 4, 2, 2, 1)
+# wrk runs for its whole -d even when every thread stopped early (the tests' runs need well
+# under a second), so the bound is kept short: the suite waits for it in full.
+BOUND = 4
 
 
 def test_transition_runs_move_every_listed_case_once_and_stop_when_they_run_out(
@@ -72,7 +75,7 @@ def test_transition_runs_move_every_listed_case_once_and_stop_when_they_run_out(
     ids.write_text("".join(f"{n}\n" for n in range(1000, 1300)))
 
     found = run_wrk(
-        "transition", server, SETTINGS, token="tok", ids=ids, seconds=10, max_requests=0
+        "transition", server, SETTINGS, token="tok", ids=ids, seconds=BOUND, max_requests=0
     )
 
     posts = [(path, auth, body) for method, path, auth, body in Recorder.seen if method == "POST"]
@@ -82,19 +85,19 @@ def test_transition_runs_move_every_listed_case_once_and_stop_when_they_run_out(
     assert set(moved) <= set(range(1000, 1300))
     assert {auth for _, auth, _ in posts} == {"Bearer tok"}
     assert {json.loads(body)["trigger"] for _, _, body in posts} == {"start_verification"}
-    assert found.ran_out and found.seconds < 10
+    assert found.ran_out and found.seconds < BOUND
 
 
 def test_read_runs_stop_at_their_share_of_the_request_limit(server: int, tmp_path: Path) -> None:
     ids = tmp_path / "read.txt"
     ids.write_text("7\n8\n9\n")
 
-    found = run_wrk("read", server, SETTINGS, token="tok", ids=ids, seconds=10, max_requests=200)
+    found = run_wrk("read", server, SETTINGS, token="tok", ids=ids, seconds=BOUND, max_requests=200)
 
     reads = [path for method, path, _, _ in Recorder.seen if method == "GET"]
     assert 200 <= len(reads) <= 200 + SETTINGS.connections
     assert set(reads) <= {"/api/v1/cases/7", "/api/v1/cases/8", "/api/v1/cases/9"}
-    assert found.seconds < 10 and found.errors == 0
+    assert found.seconds < BOUND and found.errors == 0
 
 
 def test_a_response_other_than_2xx_and_a_socket_error_count_as_errors() -> None:
