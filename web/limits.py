@@ -59,11 +59,6 @@ class DatabaseStorage(Storage):
 
     STORAGE_SCHEME = [DATABASE_SCHEME]
 
-    def __init__(
-        self, uri: str | None = None, wrap_exceptions: bool = False, **options: float | str | bool
-    ) -> None:
-        super().__init__(uri, wrap_exceptions, **options)
-
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         return SQLAlchemyError

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from casework.clock import WITA
 from casework.models import CaseState, InboxMessage, Notification
 from casework.services.notifications import ReminderSettings, deliver_pending, sweep
 from tests import factories
+from tests.process_support import free_port
 
 SUBMITTED_AT = datetime(2026, 8, 3, 9, 0, tzinfo=WITA)  # Monday; due Mon 10 Aug (5 days)
 
@@ -39,17 +39,11 @@ class Mailbox:
         return [m for m in self.messages if m["To"] == address]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture()
 def smtp_server() -> Iterator[tuple[Mailbox, SmtpSettings]]:
     """A real SMTP server on localhost that keeps what it receives."""
     mailbox = Mailbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -241,7 +235,7 @@ def test_a_failed_email_stays_pending_and_is_retried_without_duplicates(
 ):
     verifier = _with_email(session, users["kukar_verifier"], "verif@kukar.test")
     _submitted_case(session, users, assignee=verifier)
-    unreachable = EmailChannel(SmtpSettings("127.0.0.1", _free_port(), timeout=2))
+    unreachable = EmailChannel(SmtpSettings("127.0.0.1", free_port(), timeout=2))
 
     @contextmanager
     def unit_of_work() -> Iterator[Session]:
