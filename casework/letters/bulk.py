@@ -130,7 +130,7 @@ def _init_worker(store_root: str) -> None:
     """Once per worker process: templates, stylesheet and fonts loaded and parsed, then
     frozen out of the garbage collector's sight (they live as long as the worker)."""
     renderer = LetterRenderer()
-    _ = renderer.stylesheet, renderer.batch_stylesheet
+    _ = renderer.stylesheet
     _worker.update(renderer=renderer, store=LetterStore(store_root))
     gc.collect()
     gc.freeze()
@@ -185,24 +185,22 @@ def render_batch(
 
 def split_batch(renderer: LetterRenderer, documents: Sequence[LetterDocument]) -> list[bytes]:
     """The PDFs of many letters: ONE layout and ONE PDF for the batch (fonts subset once),
-    split per letter with pypdf; a letter over one page is rendered alone (its pages are
-    numbered "- 2 -", which a batch cannot do per letter)."""
+    split per letter with pypdf. A letter of several pages keeps them all, numbered from its
+    own first page (each letter is a page group of its own: letter.css)."""
     if len(documents) == 1:
         return [renderer.render(documents[0])]
-    laid_out = renderer._layout(documents, batch=True)
+    laid_out = renderer.layout(documents)
     groups = split_pages(laid_out, len(documents))
     whole = PdfReader(io.BytesIO(laid_out.write_pdf()))
     pdfs: list[bytes] = []
     first = 0
-    for document, pages in zip(documents, groups, strict=True):
-        if len(pages) == 1:
-            writer = PdfWriter()
-            writer.add_page(_own_images(whole.pages[first]))
-            out = io.BytesIO()
-            writer.write(out)
-            pdfs.append(out.getvalue())
-        else:
-            pdfs.append(renderer.render(document))
+    for pages in groups:
+        writer = PdfWriter()
+        for index in range(first, first + len(pages)):
+            writer.add_page(_own_images(whole.pages[index]))
+        out = io.BytesIO()
+        writer.write(out)
+        pdfs.append(out.getvalue())
         first += len(pages)
     return pdfs
 

@@ -6,10 +6,9 @@ The templates are named ``*.html.jinja``: they are documents in Indonesian by re
 One ``LetterRenderer`` keeps the Jinja environment, the parsed stylesheet and the font
 configuration (Liberation Serif/Sans from fonts-liberation2, subset into each PDF), so
 rendering many letters pays for them once. ``render_many`` lays many letters out in ONE
-WeasyPrint document and splits its pages back into one PDF per letter (each letter starts
-on a new page and carries an anchor); a letter that runs over one page is rendered again
-on its own, because WeasyPrint's page counter cannot restart per letter and its pages are
-numbered "- 2 -", "- 3 -".
+WeasyPrint document and splits its pages back into one PDF per letter: each letter starts
+on a new page and carries an anchor, and is a page group of its own (letter.css), so its
+pages are numbered "- 2 -", "- 3 -" from its own first page in a batch as when alone.
 """
 
 from __future__ import annotations
@@ -40,9 +39,6 @@ STYLESHEET = "letter.css"
 ANCHOR = "letter-{}"
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember")  # fmt: skip
-# In a batch no page shows a number: a letter of one page has none, a longer one is
-# rendered again alone (see the module docstring).
-_BATCH_CSS = "@page { @bottom-center { content: none; } }"
 
 
 def long_date_id(day: date) -> str:
@@ -106,10 +102,6 @@ class LetterRenderer:
         css = (self.directory / STYLESHEET).read_text(encoding="utf-8")
         return CSS(string=css, font_config=self.fonts, base_url=str(self.directory))
 
-    @cached_property
-    def batch_stylesheet(self) -> CSS:
-        return CSS(string=_BATCH_CSS, font_config=self.fonts)
-
     def template_version(self, kind: LetterKind) -> str:
         """A short hash of everything that shapes the kind's letters: its template, the
         shared partials (``_*.html.jinja``) and the stylesheet; read once per process."""
@@ -143,25 +135,24 @@ class LetterRenderer:
             f"<title>{Markup.escape(title)}</title></head><body>{sections}</body></html>"
         )
 
-    def _layout(self, documents: Sequence[LetterDocument], *, batch: bool) -> Document:
-        sheets = [self.stylesheet, self.batch_stylesheet] if batch else [self.stylesheet]
+    def layout(self, documents: Sequence[LetterDocument]) -> Document:
+        """The letters laid out in one document, each from a new page."""
         return HTML(string=self.html(documents), base_url=str(self.directory)).render(
-            stylesheets=sheets, font_config=self.fonts
+            stylesheets=[self.stylesheet], font_config=self.fonts
         )
 
     def render(self, document: LetterDocument) -> bytes:
         """The PDF of one letter."""
-        return bytes(self._layout([document], batch=False).write_pdf())
+        return bytes(self.layout([document]).write_pdf())
 
     def render_many(self, documents: Sequence[LetterDocument]) -> list[bytes]:
         """The PDFs of many letters, laid out together in one document and split."""
         if not documents:
             return []
-        laid_out = self._layout(documents, batch=True)
-        groups = split_pages(laid_out, len(documents))
+        laid_out = self.layout(documents)
         return [
-            bytes(laid_out.copy(pages).write_pdf()) if len(pages) == 1 else self.render(doc)
-            for doc, pages in zip(documents, groups, strict=True)
+            bytes(laid_out.copy(pages).write_pdf())
+            for pages in split_pages(laid_out, len(documents))
         ]
 
 

@@ -1,18 +1,23 @@
 """A batch of letters laid out in one WeasyPrint document and split per letter: each letter's
-PDF is one page with its own text and its own QR code, and nothing of the other letters."""
+PDF has its own pages, text and QR code, and nothing of the other letters; a letter of
+several pages is numbered from its own first page, as when it is rendered alone."""
 
 from __future__ import annotations
 
 import io
+import re
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 from pypdf import PdfReader
 
 from casework.letters.bulk import split_batch
-from casework.letters.render import LetterRenderer
+from casework.letters.render import LetterDocument, LetterRenderer
 from casework.letters.snapshots import document
 from tests.letters.conftest import pdf_text, qr_payloads
+
+PAGE_NUMBER = re.compile(r"(?m)^- ?\d+ ?-$")
 
 NAMES = ("Siti Aminah", "Nurhayati binti Jamal", "Rusmini")
 
@@ -45,3 +50,57 @@ def test_each_letter_of_a_batch_carries_only_its_own_name_number_and_qr_code(
         others = [d for d in documents if d is not doc]
         assert not any(o.recipient_name in text or o.number in text for o in others)
         assert qr_payloads(path, tmp_path) == [doc.verify_url]
+
+
+def _items(count: int) -> list[dict[str, object]]:
+    return [
+        {"name": f"Barang ke-{n}", "quantity": 1, "unit": "unit", "unit_price": 100_000,
+         "subtotal": 100_000}
+        for n in range(1, count + 1)
+    ]  # fmt: skip
+
+
+def _pages_text(pdf: bytes, path: Path) -> list[str]:
+    """Each page's text as pdftotext reads it, line by line."""
+    path.write_bytes(pdf)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    return [
+        subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), str(path), "-"],
+            capture_output=True, check=True, text=True,
+        ).stdout
+        for n in range(1, pages + 1)
+    ]  # fmt: skip
+
+
+def test_letters_of_several_pages_in_a_batch_are_numbered_from_their_own_first_page(
+    tmp_path: Path,
+) -> None:
+    base = document("approval_notice")
+    short = ("Desa Liang, Kota Bangun",)
+    documents: list[LetterDocument] = [
+        replace(base, recipient_name="Satu Halaman", recipient_lines=short),
+        replace(base, recipient_name="Dua Halaman"),  # the tembusan runs onto a second page
+        replace(base, recipient_name="Tiga Halaman", body={**base.body, "items": _items(60)}),
+        replace(base, recipient_name="Lagi Satu", recipient_lines=short),
+    ]
+    documents = [
+        replace(d, number=f"400.9/{n + 1}/Dinsos/2026", verify_url=f"https://b.example/v/c{n}")
+        for n, d in enumerate(documents)
+    ]
+    renderer = LetterRenderer()
+    pdfs = split_batch(renderer, documents)
+
+    assert [len(PdfReader(io.BytesIO(pdf)).pages) for pdf in pdfs] == [1, 2, 3, 1]
+    for n, (doc, pdf) in enumerate(zip(documents, pdfs, strict=True)):
+        pages = _pages_text(pdf, tmp_path / f"batch-{n}.pdf")
+        numbers = [PAGE_NUMBER.findall(page) for page in pages]
+        assert numbers[0] == [], "a letter's first page has no number"
+        assert [[f.replace(" ", "") for f in found] for found in numbers[1:]] == [
+            [f"-{k}-"] for k in range(2, len(pages) + 1)
+        ], "the next pages are numbered - 2 -, - 3 - at their foot"
+        assert pages == _pages_text(renderer.render(doc), tmp_path / f"alone-{n}.pdf")
+        others = [d.recipient_name for d in documents if d is not doc]
+        assert doc.recipient_name in pages[0] and not any(o in "".join(pages) for o in others)
+        reader = PdfReader(io.BytesIO(pdf))
+        assert sum(len(page.images) for page in reader.pages) == 1  # its own QR code only
