@@ -1,9 +1,11 @@
 """Letters: one letter end to end, and 500 letters in bulk next to LibreOffice's batch
 HTML→PDF conversion of the same 500 letters, measured in the same run.
 
-Setup, untimed: fresh cases are put in ``approved`` with plain SQL, listed in a draft
-decree and issued (``issue_decree``): each case gets its approval notice (numbered, pending)
-and the decree its SK. Measured:
+Setup, untimed: fresh cases are put in ``approved`` with plain SQL, each with the field
+assessment an approval needs (its package of goods: three items, as in the snapshot
+letter), listed in a draft decree and issued (``issue_decree``): each case gets its
+approval notice (numbered, pending; with its package table and the tembusan it runs onto a
+second page, as real ones do) and the decree its SK. Measured:
 
 - single: ``render_pending_letters`` of ONE pending letter, as the web layer runs it right
   after a request commits: claim the row, read the letter, render it (templates, stylesheet
@@ -27,16 +29,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from benchmarks.dataset import load_user
 from benchmarks.decree import _draft, _manager_id
 from benchmarks.scenarios import Bench
+from casework import clock
 from casework.letters.bulk import default_workers, render_letters
 from casework.letters.render import default_renderer
+from casework.letters.snapshots import PACKAGE
 from casework.letters.store import LetterStore
 from casework.models.decree import Decree
 from casework.models.letter import Letter, LetterStatus
+from casework.models.verification import Assessment, AssessmentItem
 from casework.services.decrees import issue_decree
 from casework.services.demo import ensure_demo_letter_settings
 from casework.services.letters import _jobs, render_pending_letters
@@ -47,7 +52,9 @@ RATIO_GOAL = 2.0
 SINGLES = 30
 MEASURED = (
     "Each run issues a fresh decree (untimed): one approval notice per case, numbered and"
-    " pending. Single: `render_pending_letters` of one letter as the web layer runs it after"
+    " pending, listing the case's package of goods from its field assessment (three items;"
+    " two pages with the tembusan, as in docs/letters). Single: `render_pending_letters` of"
+    " one letter as the web layer runs it after"
     " a commit (claim, read, render, store, mark). Bulk: `render_letters` of the decree's"
     " letters across one process per core (pool start-up included), 50 letters per"
     " WeasyPrint document split per letter; in the first run also the same in ONE process"
@@ -119,9 +126,42 @@ class LetterFigures:
         return "\n".join(["## Letters", "", head, "", *items, "", MEASURED, ""])
 
 
+ITEM_COLUMNS = ("name", "quantity", "unit", "unit_price")
+
+
+def _assessed(case_ids: list[int], manager_id: int) -> None:
+    """Give each case the feasible field assessment its approval needed: the package of
+    goods its letter lists (plain SQL, untimed)."""
+    with db.unit_of_work() as session:
+        assessments = session.scalars(
+            insert(Assessment).returning(Assessment.id),
+            [
+                {
+                    "case_id": case_id,
+                    "feasibility_notes": "Layak (benchmark).",
+                    "is_feasible": True,
+                    "assessed_on": clock.today_wita(),
+                    "assessor_id": manager_id,
+                }
+                for case_id in case_ids
+            ],
+        ).all()
+        session.execute(
+            insert(AssessmentItem),
+            [
+                {"assessment_id": assessment_id, **{k: item[k] for k in ITEM_COLUMNS}}
+                for assessment_id in assessments
+                for item in PACKAGE["items"]
+            ],
+        )
+    db.session.remove()
+
+
 def _issued_decree(bench: Bench, count: int, manager_id: int) -> list[int]:
-    """Issue a fresh decree of ``count`` cases; the ids of its pending approval notices."""
-    decree_id, _ = _draft(bench, count, manager_id)
+    """Issue a fresh decree of ``count`` assessed cases; the ids of its pending approval
+    notices."""
+    decree_id, case_ids = _draft(bench, count, manager_id)
+    _assessed(case_ids, manager_id)
     with db.unit_of_work() as session:
         decree = session.get_one(Decree, decree_id)
         issue_decree(session, decree, actor=load_user(session, manager_id))
