@@ -4,8 +4,8 @@ HTML→PDF conversion of the same 500 letters, measured in the same run.
 Setup, untimed: fresh cases are put in ``approved`` with plain SQL, each with the field
 assessment an approval needs (its package of goods: three items, as in the snapshot
 letter), listed in a draft decree and issued (``issue_decree``): each case gets its
-approval notice (numbered, pending; with its package table and the tembusan it runs onto a
-second page, as real ones do) and the decree its SK. Measured:
+approval notice (numbered, pending; with its goods table, as real ones) and the decree
+its SK. Measured:
 
 - single: ``render_pending_letters`` of ONE pending letter, as the web layer runs it right
   after a request commits: claim the row, read the letter, render it (templates, stylesheet
@@ -52,11 +52,10 @@ RATIO_GOAL = 2.0
 SINGLES = 30
 MEASURED = (
     "Each run issues a fresh decree (untimed): one approval notice per case, numbered and"
-    " pending, listing the case's package of goods from its field assessment (three items;"
-    " two pages with the tembusan, as in docs/letters). Single: `render_pending_letters` of"
-    " one letter as the web layer runs it after"
-    " a commit (claim, read, render, store, mark). Bulk: `render_letters` of the decree's"
-    " letters across one process per core (pool start-up included), 50 letters per"
+    " pending, listing the case's package of goods from its field assessment (three items,"
+    " as in docs/letters). Single: `render_pending_letters` of one letter as the web layer"
+    " runs it after a commit (claim, read, render, store, mark). Bulk: `render_letters` of"
+    " the decree's letters across one process per core (pool start-up included), 50 letters per"
     " WeasyPrint document split per letter; in the first run also the same in ONE process"
     " (the rate per core). Reference: the same letters' HTML (QR included)"
     " converted by `soffice --headless --convert-to pdf`, 100 files per invocation, with a"
