@@ -13,7 +13,8 @@ and per run, each bounded by time (``--seconds``) and by requests (``--max-reque
 * case list: ``GET /api/v1/cases?page=<1..50>&per_page=20``;
 * transition: ``POST /api/v1/cases/<id>/transitions`` (``start_verification``) on a
   ``submitted`` case; each wrk thread takes its own share of the ids, so no case is moved
-  twice (and the run stops early when they run out: seed more cases to get more).
+  twice in a run (which stops early when they run out), and after each run the cases it
+  moved are put back in ``submitted`` (``put_back_moves``), so every run finds the same.
 
 The Lua scripts are in benchmarks/wrk/. Latency percentiles are wrk's (every request of the
 run, including the time a request waits for a free worker). A response that is not 2xx, a
@@ -39,10 +40,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import psutil
 from sqlalchemy.engine import make_url
@@ -247,7 +249,8 @@ class ModeFigures:
         goal = GOALS.get(self.mode)
         if goal is None:
             return None
-        return self.rate >= goal and self.p99_ms <= P99_GOAL_MS and self.errors == 0
+        complete = not any(r.ran_out for r in self.runs)  # a run cut short proves nothing
+        return complete and self.rate >= goal and self.p99_ms <= P99_GOAL_MS and self.errors == 0
 
     def line(self) -> str:
         spread = f"{min(self.rates):,.0f}–{max(self.rates):,.0f}"
@@ -424,6 +427,9 @@ def prepare(database: str, directory: Path, submitted: int = 0) -> tuple[str, Pa
         )
     if submitted:
         with app.app_context():
+            returned = put_back_moves(db.unit_of_work)
+            if returned:
+                print(f"    {returned:,} cases moved by earlier runs put back", flush=True)
             top_up_submitted(submitted)
     assert db.engine is not None
     db.engine.dispose()
@@ -471,6 +477,99 @@ def top_up_submitted(wanted: int) -> None:
                 manager = bench_user(session, MANAGER, "Bench Load Manager", Role.MANAGER)
                 moved = advance_many(session, ids, trigger, actor=manager).moved
             print(f"    {trigger}: {len(moved):,} of {len(ids):,} cases submitted", flush=True)
+
+
+PUT_BACK_BATCH = 5_000
+MOVE = "start_verification"  # what benchmarks/wrk/transition.lua fires
+
+
+def put_back_moves(unit_of_work: Callable[[], AbstractContextManager[Session]]) -> int:
+    """Put every case a transition run moved back in ``submitted`` as it was; return how many.
+
+    A run moves each case it is given once (``submitted`` to ``admin_verification``, by the
+    benchmark's verifier, through the API and the engine), and those cases were gone for
+    the next run: the seeded drafts that ``top_up_submitted`` submits ran out after a few
+    runs. Only a move that is still the case's last change is put back: the case's state and
+    version are the event's, and nothing else wrote to the case since. Its event is deleted,
+    its version goes back by one, it re-enters ``submitted`` when its previous event (or its
+    creation) says it did, with the deadline the engine gives a case entering ``submitted``
+    then. The benchmark's own writes only, in plain SQL: a tear-down, not a transition. The
+    case history is append-only; its events are deleted through the database owner's
+    maintenance door (``case_history_unlocked``), which records each opening in the audit
+    log: on the benchmark's database, never on one that serves people.
+    """
+    from sqlalchemy import Table, bindparam, delete, func, select, update
+    from sqlalchemy.orm import aliased
+
+    from casework.calendar import calendar_for
+    from casework.models import Case, CaseEvent, CaseState, User
+    from casework.services.audit import case_history_unlocked
+    from workflows.engine import definition_for, due_at_for
+
+    cases = cast(Table, Case.__table__)
+    moved = aliased(CaseEvent)
+    entered = (
+        select(func.max(CaseEvent.at))
+        .where(CaseEvent.case_id == moved.case_id, CaseEvent.id < moved.id)
+        .scalar_subquery()
+    )
+    restore = (
+        update(cases)
+        .where(cases.c.id == bindparam("case_id"), cases.c.version == bindparam("moved_version"))
+        .values(
+            state=CaseState.SUBMITTED.value,
+            version=bindparam("moved_version") - 1,
+            state_entered_at=bindparam("entered"),
+            due_at=bindparam("due"),
+        )
+    )
+    total = 0
+    while True:
+        with unit_of_work() as session:
+            verifier = session.scalar(select(User.id).where(User.username == VERIFIER))
+            rows = session.execute(
+                select(moved.id, Case, entered)
+                .join(Case, Case.id == moved.case_id)
+                .where(
+                    moved.trigger == MOVE,
+                    moved.actor_id == verifier,
+                    moved.from_state == CaseState.SUBMITTED.value,
+                    Case.state == moved.to_state,
+                    Case.version == moved.case_version,
+                )
+                .limit(PUT_BACK_BATCH)
+            ).all()
+            if not rows:
+                return total
+            calendar = calendar_for(session)
+            values = []
+            for _, case, at in rows:
+                at = at or case.created_at
+                state = definition_for(case).state(CaseState.SUBMITTED.value)
+                due = due_at_for(state, case, at, calendar)
+                values.append(
+                    {"case_id": case.id, "moved_version": case.version, "entered": at, "due": due}
+                )
+            session.expunge_all()
+            session.connection().execute(restore, values)
+            events = delete(CaseEvent).where(CaseEvent.id.in_([r[0] for r in rows]))
+            with case_history_unlocked(session) as connection:  # recorded in the audit log
+                connection.execute(events)
+            total += len(rows)
+
+
+def put_back(database: str) -> int:
+    """``put_back_moves`` on ``database``, from this (the benchmark's) process."""
+    from web import create_app
+    from web.db import db
+
+    app = create_app({"DATABASE_URL": database, "SCHEDULER_ENABLED": False})
+    with app.app_context():
+        try:
+            return put_back_moves(db.unit_of_work)
+        finally:
+            assert db.engine is not None
+            db.engine.dispose()
 
 
 def upgrade_schema() -> None:
@@ -677,6 +776,8 @@ def measure_load(
                     before = meter.sample()
                     found = wrk(mode, ids=ids, seconds=settings.seconds, pace_ms=pace)
                     found = replace(found, cpu=meter.split(before, meter.sample(), found.requests))
+                    if mode == "transition":  # untimed: the next run moves the same cases
+                        print(f"    {put_back(database):,} moved cases put back", flush=True)
                     ceiling = found.rate if mode == "healthz" else ceiling
                     figure = figures.get((mode, pace))
                     if figure is not None:

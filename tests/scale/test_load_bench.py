@@ -8,6 +8,7 @@ import json
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -129,3 +130,13 @@ def test_the_figures_replace_only_the_api_part_of_the_benchmarks_page(tmp_path: 
     assert "old figures" not in text
     assert "read: 500 req/s" in text and "growth table" in text
     assert text.index(SUBSECTION) < text.index("## Later section") and "kept" in text
+
+
+def test_a_kind_whose_run_ran_out_of_cases_does_not_meet_its_goal() -> None:
+    fast = WrkRun("transition", 9_000, 20.0, 0, 0, "", p50_ms=60.0, p99_ms=80.0)
+    figures = ModeFigures("transition", [fast, replace(fast, ran_out=True)], [1200.0, 1200.0])
+
+    assert ModeFigures("transition", [fast, fast], [1200.0, 1200.0]).goal_met() is True
+    assert figures.goal_met() is False
+    assert "ran out of submitted cases" in figures.line()
+    assert figures.line().endswith("NOT met")
