@@ -10,6 +10,7 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from casework.letters.bulk import split_batch
@@ -73,9 +74,12 @@ def _pages_text(pdf: bytes, path: Path) -> list[str]:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("split", ["workers", "in_process"])
 def test_letters_of_several_pages_in_a_batch_are_numbered_from_their_own_first_page(
-    tmp_path: Path,
+    split: str, tmp_path: Path
 ) -> None:
+    """``workers``: a render worker's split (one PDF for the batch, cut with pypdf);
+    ``in_process``: ``render_many`` (a small job, or right after a request)."""
     base = document("approval_notice")
     short = ("Desa Liang, Kota Bangun",)
     documents: list[LetterDocument] = [
@@ -89,7 +93,9 @@ def test_letters_of_several_pages_in_a_batch_are_numbered_from_their_own_first_p
         for n, d in enumerate(documents)
     ]
     renderer = LetterRenderer()
-    pdfs = split_batch(renderer, documents)
+    pdfs = (
+        split_batch(renderer, documents) if split == "workers" else renderer.render_many(documents)
+    )
 
     assert [len(PdfReader(io.BytesIO(pdf)).pages) for pdf in pdfs] == [1, 2, 3, 1]
     for n, (doc, pdf) in enumerate(zip(documents, pdfs, strict=True)):
@@ -103,4 +109,5 @@ def test_letters_of_several_pages_in_a_batch_are_numbered_from_their_own_first_p
         others = [d.recipient_name for d in documents if d is not doc]
         assert doc.recipient_name in pages[0] and not any(o in "".join(pages) for o in others)
         reader = PdfReader(io.BytesIO(pdf))
-        assert sum(len(page.images) for page in reader.pages) == 1  # its own QR code only
+        images = {image.data for page in reader.pages for image in page.images}
+        assert len(images) == 1, "its own QR code only, none of the batch's others"
