@@ -25,6 +25,7 @@ import io
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
@@ -240,6 +241,34 @@ class _InProcess(Executor):
         return future
 
 
+def _ready() -> None:
+    """Nothing: a task that makes the pool start a worker (its initialiser runs first)."""
+
+
+@contextmanager
+def workers_started(pool: Executor, workers: int) -> Iterator[None]:
+    """Start the pool's worker processes in a thread while the caller claims and reads the
+    first letters (about a second of start-up, the forkserver's and each worker's, that
+    would otherwise come after the claim); wait for that thread on the way out."""
+    if not isinstance(pool, ProcessPoolExecutor):
+        yield
+        return
+
+    def start() -> None:
+        try:
+            for future in [pool.submit(_ready) for _ in range(workers)]:
+                future.result()
+        except Exception:  # a broken pool fails the batches themselves, where it is reported
+            log.debug("starting the render workers ahead failed", exc_info=True)
+
+    thread = threading.Thread(target=start, name="berdaya-letter-workers", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
 def default_workers() -> int:
     """One worker per core."""
     return os.cpu_count() or 1
@@ -303,7 +332,7 @@ class BulkRender:
         """Render the pending letters among ``ids``; return how many were rendered."""
         chunk = max(self.batch * max(self.workers, 1) * 2, self.batch)
         done = 0
-        with _pool(self.workers, self.store_root) as pool:
+        with _pool(self.workers, self.store_root) as pool, workers_started(pool, self.workers):
             in_flight: dict[Future[list[Done]], dict[int, str]] = {}
             for start in range(0, len(ids), chunk):
                 jobs = self.claim(ids[start : start + chunk])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -115,3 +117,35 @@ def test_a_render_workers_collector_is_back_on_after_each_batch_and_its_memory_d
     # after the first batch (caches of fonts and glyphs filled), nothing piles up
     assert max(tracked[1:]) <= tracked[0] * 1.05, tracked
     assert len(list(tmp_path.rglob("*.pdf"))) == 12
+
+
+def _initialised_in(directory: str) -> None:
+    """A pool initialiser that leaves a file named after its process."""
+    Path(directory, f"worker-{os.getpid()}").touch()
+
+
+def test_the_render_workers_are_started_while_the_caller_goes_on_with_its_claim(
+    tmp_path: Path,
+) -> None:
+    # The pool's processes start (forkserver, initialiser) in a thread of their own while
+    # the caller claims and reads its first letters, not after it submits its first batch.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        max_workers=2, mp_context=context, initializer=_initialised_in, initargs=(str(tmp_path),)
+    ) as pool:
+        with bulk.workers_started(pool, 2):
+            pass  # the caller's claim; it submits no batch
+        started = sorted(p.name for p in tmp_path.iterdir())
+
+    assert 1 <= len(started) <= 2, started  # the second starts unless the first is idle first
+    assert not any(t.name == "berdaya-letter-workers" for t in threading.enumerate())
+
+
+def test_starting_workers_ahead_does_nothing_without_a_pool_of_processes(tmp_path: Path) -> None:
+    pool = bulk._InProcess(str(tmp_path))
+
+    with bulk.workers_started(pool, 1):
+        starting = [t for t in threading.enumerate() if t.name == "berdaya-letter-workers"]
+
+    assert starting == []
+    assert not any(t.name == "berdaya-letter-workers" for t in threading.enumerate())
