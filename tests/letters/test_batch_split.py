@@ -85,7 +85,7 @@ def test_letters_of_several_pages_in_a_batch_are_numbered_from_their_own_first_p
     documents: list[LetterDocument] = [
         replace(base, recipient_name="Satu Halaman", recipient_lines=short),
         replace(base, recipient_name="Dua Halaman", body={**base.body, "items": _items(20)}),
-        replace(base, recipient_name="Tiga Halaman", body={**base.body, "items": _items(60)}),
+        replace(base, recipient_name="Tiga Halaman", body={**base.body, "items": _items(100)}),
         replace(base, recipient_name="Lagi Satu", recipient_lines=short),
     ]
     documents = [

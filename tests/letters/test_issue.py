@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from casework import clock
 from casework.letters.render import long_date_id
 from casework.letters.store import LetterStore
+from casework.letters.terbilang import rupiah_figures
 from casework.models import Case, CaseState, User
 from casework.models.letter import Letter, LetterNumberSequence, LetterSettings, LetterStatus
+from casework.models.verification import Assessment
 from casework.services.demo import drive_to
 from casework.services.letters import (
     LetterSettingsIncomplete,
@@ -82,6 +84,32 @@ def test_approval_letter_goes_out_with_the_decree_with_amount_in_words_and_lpj_d
     assert f"10 Januari {case.fiscal_year + 1}" in text
     assert case.person is not None
     assert letter.recipient_nik_masked == case.person.nik_masked != case.person.nik
+
+
+def test_approval_letter_lists_each_item_of_the_package_with_its_value_and_the_total(
+    session: Session,
+    users: dict[str, User],
+    store: DocumentStore,
+    render: Render,
+    letter_store: LetterStore,
+) -> None:
+    case = factories.case_in_state(session, users, store, CaseState.APPROVED)
+    advance(session, case, "decree", actor=users["manager"])
+    letter = only_letter(session, case, "approval_notice")
+    render()
+    text = " ".join(letter_text(letter_store, letter).split())
+    assessment = session.scalars(select(Assessment).where(Assessment.case_id == case.id)).one()
+    assert assessment.items
+
+    for n, item in enumerate(assessment.items, start=1):
+        each = f" @ {rupiah_figures(item.unit_price)}" if item.quantity != 1 else ""
+        expected = (
+            f"{n}. {item.name}, {item.quantity} {item.unit}{each},"
+            f" senilai {rupiah_figures(item.quantity * item.unit_price)};"
+        )
+        assert expected in text
+    total = sum(item.quantity * item.unit_price for item in assessment.items)
+    assert f"dengan nilai seluruhnya {rupiah_figures(total)}." in text
 
 
 def test_kube_approval_letter_lists_every_member_with_nik_masked(
