@@ -290,6 +290,19 @@ def _pool(workers: int, store_root: str) -> Executor:
 # --- the parent side ----------------------------------------------------------------------
 
 
+def claim_chunks(count: int, batch: int, workers: int) -> Iterator[tuple[int, int]]:
+    """Where each claim of ``count`` letters starts and ends: one batch for each worker
+    first, so that each starts on a batch as soon as its letters are read (not after the
+    first two rounds are), then two rounds of batches at a time."""
+    workers = max(workers, 1)
+    start = 0
+    sizes = [batch] * workers
+    while start < count:
+        size = sizes.pop(0) if sizes else batch * workers * 2
+        yield start, min(start + size, count)
+        start += size
+
+
 def _batches(jobs: Sequence[_Job], size: int) -> Iterator[list[Task]]:
     """The long letters one by one first, then the others ``size`` at a time."""
     long = [j for j in jobs if j.kind in LONG_KINDS]
@@ -330,12 +343,11 @@ class BulkRender:
 
     def run(self, ids: Sequence[int]) -> int:
         """Render the pending letters among ``ids``; return how many were rendered."""
-        chunk = max(self.batch * max(self.workers, 1) * 2, self.batch)
         done = 0
         with _pool(self.workers, self.store_root) as pool, workers_started(pool, self.workers):
             in_flight: dict[Future[list[Done]], dict[int, str]] = {}
-            for start in range(0, len(ids), chunk):
-                jobs = self.claim(ids[start : start + chunk])
+            for start, end in claim_chunks(len(ids), self.batch, self.workers):
+                jobs = self.claim(ids[start:end])
                 kind_of = {j.letter_id: j.kind for j in jobs}
                 for tasks in _batches(jobs, self.batch):
                     kinds = {t[0]: kind_of[t[0]] for t in tasks}

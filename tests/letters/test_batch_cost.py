@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from casework.letters import bulk
 from casework.letters.kinds import KINDS
@@ -149,3 +151,20 @@ def test_starting_workers_ahead_does_nothing_without_a_pool_of_processes(tmp_pat
 
     assert starting == []
     assert not any(t.name == "berdaya-letter-workers" for t in threading.enumerate())
+
+
+@given(
+    count=st.integers(min_value=0, max_value=5_000),
+    batch=st.integers(min_value=1, max_value=200),
+    workers=st.integers(min_value=1, max_value=16),
+)
+def test_claims_cover_every_letter_once_in_order_a_batch_for_each_worker_first(
+    count: int, batch: int, workers: int
+) -> None:
+    chunks = list(bulk.claim_chunks(count, batch, workers))
+
+    covered = [n for start, end in chunks for n in range(start, end)]
+    assert covered == list(range(count))
+    assert all(end - start <= batch for start, end in chunks[:workers])
+    assert all(end - start <= batch * workers * 2 for start, end in chunks)
+    assert len(chunks) <= workers + -(-count // (batch * workers * 2))
