@@ -6,18 +6,19 @@ decree number, the assessed package and the planned visits as the transition lef
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from datetime import date
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from casework.identity import mask_number
 from casework.letters.kinds import KINDS
 from casework.letters.render import LetterDocument, Letterhead
 from casework.models.case import Case
 from casework.models.decree import Decree, DecreeEntry
-from casework.models.followup import MonitoringVisit
+from casework.models.followup import FollowupRule, MonitoringVisit
 from casework.models.letter import Letter, LetterSettings
 from casework.models.person import GroupRole
 from casework.models.region import Region, RegionLevel
@@ -77,9 +78,73 @@ def letterhead(settings: LetterSettings) -> Letterhead:
     )
 
 
-def _common(session: Session, case: Case) -> dict[str, Any]:
-    from casework.services.followup import usage_report_due_on
+class DecreeLine(NamedTuple):
+    """The decree a case was issued in, and the amount it fixed."""
 
+    number: str | None
+    decree_date: date
+    amount: int
+
+
+class Reading:
+    """What the bodies of a run of letters read from the database, each thing once: the
+    latest field assessment (with its items) and the decree line of every case of the run
+    in one query each, a program's follow-up rule once per program. Made for one letter it
+    reads that letter's case alone, as a run of one."""
+
+    def __init__(self, session: Session, case_ids: Collection[int] = ()) -> None:
+        self.session = session
+        self._assessments: dict[int, Assessment | None] = {}
+        self._decree_lines: dict[int, DecreeLine | None] = {}
+        self._rules: dict[int, FollowupRule] = {}
+        if case_ids:
+            self._load(case_ids)
+
+    def _load(self, case_ids: Collection[int]) -> None:
+        ids = sorted(set(case_ids) - self._assessments.keys())
+        self._assessments.update(dict.fromkeys(ids))
+        self._decree_lines.update(dict.fromkeys(ids))
+        assessments = self.session.scalars(
+            select(Assessment)
+            .where(Assessment.case_id.in_(ids))
+            .options(selectinload(Assessment.items))
+            .order_by(Assessment.id)
+        )
+        for assessment in assessments:  # the latest of a case last
+            self._assessments[assessment.case_id] = assessment
+        lines = self.session.execute(  # a case is issued in one decree (a unique column)
+            select(
+                DecreeEntry.issued_case_id, Decree.number, Decree.decree_date, DecreeEntry.amount
+            )
+            .join(DecreeEntry, DecreeEntry.decree_id == Decree.id)
+            .where(DecreeEntry.issued_case_id.in_(ids))
+        )
+        for case_id, number, decree_date, amount in lines:
+            if case_id is not None:
+                self._decree_lines[case_id] = DecreeLine(number, decree_date, amount)
+
+    def assessment(self, case_id: int) -> Assessment | None:
+        """The case's latest field assessment."""
+        if case_id not in self._assessments:
+            self._load([case_id])
+        return self._assessments[case_id]
+
+    def decree_line(self, case_id: int) -> DecreeLine | None:
+        """The decree the case was issued in."""
+        if case_id not in self._decree_lines:
+            self._load([case_id])
+        return self._decree_lines[case_id]
+
+    def report_due_on(self, case: Case) -> date:
+        """The case's LPJ due date, by its program's follow-up rule."""
+        from casework.services.followup import followup_rule_for, report_due_by_rule
+
+        if case.program_id not in self._rules:
+            self._rules[case.program_id] = followup_rule_for(self.session, case.program_id)
+        return report_due_by_rule(self._rules[case.program_id], case.fiscal_year)
+
+
+def _common(reading: Reading, case: Case) -> dict[str, Any]:
     return {
         "case_number": case.number,
         "program_name": case.program.name,
@@ -87,24 +152,18 @@ def _common(session: Session, case: Case) -> dict[str, Any]:
         "fiscal_year": case.fiscal_year,
         "business_type": case.business_type.name,
         "amount": case.requested_amount,
-        "report_due_on": usage_report_due_on(session, case),
+        "report_due_on": reading.report_due_on(case),
     }
 
 
-def _package(session: Session, case: Case) -> dict[str, Any]:
-    assessment = session.scalars(
-        select(Assessment).where(Assessment.case_id == case.id).order_by(Assessment.id.desc())
-    ).first()
+def _package(reading: Reading, case: Case) -> dict[str, Any]:
+    assessment = reading.assessment(case.id)
     items = [
         {"name": i.name, "quantity": i.quantity, "unit": i.unit, "unit_price": i.unit_price,
          "subtotal": i.subtotal}
         for i in (assessment.items if assessment is not None else [])
     ]  # fmt: skip
-    row = session.execute(
-        select(Decree.number, Decree.decree_date, DecreeEntry.amount)
-        .join(DecreeEntry, DecreeEntry.decree_id == Decree.id)
-        .where(DecreeEntry.issued_case_id == case.id)
-    ).first()
+    row = reading.decree_line(case.id)
     amount = row.amount if row is not None else case.requested_amount
     return {
         "items": items,
@@ -125,8 +184,8 @@ def _members(case: Case) -> dict[str, Any]:
     return {"group_name": case.group.name, "members": members}
 
 
-def _visits(session: Session, case: Case) -> dict[str, Any]:
-    visits = session.scalars(
+def _visits(reading: Reading, case: Case) -> dict[str, Any]:
+    visits = reading.session.scalars(
         select(MonitoringVisit)
         .where(MonitoringVisit.case_id == case.id, MonitoringVisit.visited_on.is_(None))
         .order_by(MonitoringVisit.due_on)
@@ -134,23 +193,23 @@ def _visits(session: Session, case: Case) -> dict[str, Any]:
     return {"visits": [{"due_on": v.due_on, "months": v.offset_months} for v in visits]}
 
 
-BodyBuilder = Callable[[Session, Case, Letter], dict[str, Any]]
+BodyBuilder = Callable[[Reading, Case, Letter], dict[str, Any]]
 
 
-def _approval(session: Session, case: Case, letter: Letter) -> dict[str, Any]:
-    return {**_common(session, case), **_package(session, case)}
+def _approval(reading: Reading, case: Case, letter: Letter) -> dict[str, Any]:
+    return {**_common(reading, case), **_package(reading, case)}
 
 
-def _kube(session: Session, case: Case, letter: Letter) -> dict[str, Any]:
-    return {**_approval(session, case, letter), **_members(case)}
+def _kube(reading: Reading, case: Case, letter: Letter) -> dict[str, Any]:
+    return {**_approval(reading, case, letter), **_members(case)}
 
 
-def _with_reason(session: Session, case: Case, letter: Letter) -> dict[str, Any]:
-    return {**_common(session, case), "reason": letter.reason or "", "due_at": case.due_at}
+def _with_reason(reading: Reading, case: Case, letter: Letter) -> dict[str, Any]:
+    return {**_common(reading, case), "reason": letter.reason or "", "due_at": case.due_at}
 
 
-def _monitoring(session: Session, case: Case, letter: Letter) -> dict[str, Any]:
-    return {**_common(session, case), **_visits(session, case)}
+def _monitoring(reading: Reading, case: Case, letter: Letter) -> dict[str, Any]:
+    return {**_common(reading, case), **_visits(reading, case)}
 
 
 BODIES: dict[str, BodyBuilder] = {
@@ -164,11 +223,17 @@ BODIES: dict[str, BodyBuilder] = {
 
 
 def document_for(
-    session: Session, letter: Letter, head: Letterhead, verify_url: str
+    session: Session,
+    letter: Letter,
+    head: Letterhead,
+    verify_url: str,
+    reading: Reading | None = None,
 ) -> LetterDocument:
-    """The document of a case letter, ready for the renderer."""
+    """The document of a case letter, ready for the renderer (``reading``: what a run of
+    letters has read for all of them, or nothing for a letter on its own)."""
     case = letter.case
     assert case is not None, "only case letters are built here"
+    reading = reading or Reading(session)
     return LetterDocument(
         kind=KINDS[letter.kind],
         number=letter.number,
@@ -177,5 +242,5 @@ def document_for(
         recipient_lines=recipient_lines(case),
         verify_url=verify_url,
         head=head,
-        body=BODIES[letter.kind](session, case, letter),
+        body=BODIES[letter.kind](reading, case, letter),
     )

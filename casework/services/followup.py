@@ -58,8 +58,12 @@ def followup_rule_for(session: Session, program_id: int) -> FollowupRule:
 
 def usage_report_due_on(session: Session, case: Case) -> date:
     """The LPJ due date: by default 10 January of the year after the case's fiscal year."""
-    rule = followup_rule_for(session, case.program_id)
-    return date(case.fiscal_year + 1, rule.report_due_month, rule.report_due_day)
+    return report_due_by_rule(followup_rule_for(session, case.program_id), case.fiscal_year)
+
+
+def report_due_by_rule(rule: FollowupRule, fiscal_year: int) -> date:
+    """The LPJ due date the program's rule sets for a case of ``fiscal_year``."""
+    return date(fiscal_year + 1, rule.report_due_month, rule.report_due_day)
 
 
 def delivered_on(session: Session, case: Case) -> date | None:

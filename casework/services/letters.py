@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from casework import clock
 from casework.errors import FieldErrors, GuardFailed, NotAllowed, NotFound
 from casework.i18n import N_, LabelList
-from casework.letters.content import document_for, letterhead, recipient_of
+from casework.letters.content import Reading, document_for, letterhead, recipient_of
 from casework.letters.kinds import KINDS
 from casework.letters.numbering import FIELDS, format_number, reserve, template_fields
 from casework.letters.render import LetterRenderer, default_renderer
@@ -341,15 +341,21 @@ def _jobs(session: Session, ids: Sequence[int], base_url: str) -> list[_Job]:
     settings = current_settings(session)
     assert settings is not None  # the letters were issued with complete settings
     head = letterhead(settings)
-    letters = session.scalars(select(Letter).where(Letter.id.in_(ids)).order_by(Letter.id))
+    letters = session.scalars(
+        select(Letter)
+        .where(Letter.id.in_(ids))
+        .options(selectinload(Letter.case).selectinload(Case.person))
+        .order_by(Letter.id)
+    ).all()
+    reading = Reading(session, [x.case_id for x in letters if x.case_id is not None])
     return [
         _Job(
             x.id,
             x.kind,
             stored_name(x),
-            (decree_document if x.case_id is None else document_for)(
-                session, x, head, verify_url(base_url, x.verify_code)
-            ),
+            decree_document(session, x, head, verify_url(base_url, x.verify_code))
+            if x.case_id is None
+            else document_for(session, x, head, verify_url(base_url, x.verify_code), reading),
         )
         for x in letters
     ]
