@@ -4,7 +4,7 @@ HTML→PDF conversion of the same 500 letters, measured in the same run.
 Setup, untimed: fresh cases are put in ``approved`` with plain SQL, each with the field
 assessment an approval needs (its package of goods: three items, as in the snapshot
 letter), listed in a draft decree and issued (``issue_decree``): each case gets its
-approval notice (numbered, pending; with its goods table, as real ones) and the decree
+approval notice (numbered, pending; listing its goods, as real ones) and the decree
 its SK. Measured:
 
 - single: ``render_pending_letters`` of ONE pending letter, as the web layer runs it right

@@ -2,7 +2,7 @@
 
 The symbol is encoded by zxing-cpp (the C++ ZXing library's encoder: error correction M, the
 smallest version that holds the link, the mask of lowest penalty as the QR standard asks,
-chosen among all eight in C++, about 0.4 ms where segno's pure Python took 4.6 ms). A quiet
+chosen among all eight in C++, about 0.6 ms where segno's pure Python took 4.6-6.6 ms). A quiet
 zone of 2 modules is added around it; the letter scales the image to 2.5 cm with
 ``image-rendering: pixelated`` (no smoothing, so the modules stay sharp at any resolution).
 A PNG of a few hundred bytes costs WeasyPrint far less to lay out and draw than an SVG path
