@@ -7,10 +7,9 @@ crash, renders each letter once and uses no number:
 - the parent claims pending rows (a conditional UPDATE; ``take_over`` also takes the
   claims a killed run left behind) and reads each letter's document in a short unit of
   work; no transaction stays open while WeasyPrint works;
-- each worker process loads the templates, the stylesheet and the fonts ONCE (its
-  initialiser), lays a batch of letters out in one WeasyPrint document written as ONE
-  PDF (fonts subset once), splits it per letter with pypdf (``split_batch``), and writes
-  each file once (temporary file, then an atomic link that never replaces a file);
+- each worker process (casework/letters/worker.py) loads the templates, the stylesheet and
+  the fonts ONCE, lays a batch of letters out in one WeasyPrint document written as ONE PDF
+  (fonts subset once), splits it per letter, and writes each file once;
 - the parent marks each batch rendered with its SHA-256 in a small transaction of its
   own. A crash between the file and the mark leaves the file: the next run keeps it and
   records its hash, so a letter's PDF is never written twice.
@@ -20,32 +19,24 @@ The decree (SK) with its long lampiran is a batch of its own, started first.
 
 from __future__ import annotations
 
-import gc
-import io
 import logging
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, NameObject
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casework import clock
-from casework.letters.render import (
-    LetterDocument,
-    LetterRenderer,
-    default_renderer,
-    split_pages,
-)
-from casework.letters.store import LetterStore, StoredLetter
+from casework.letters.render import default_renderer
+from casework.letters.store import LetterStore
+from casework.letters.worker import Done, Task, _init_worker, _ready, render_batch
 from casework.models.letter import Letter, LetterStatus
 from casework.services.letters import (
     CLAIM_TIMEOUT,
@@ -54,7 +45,6 @@ from casework.services.letters import (
     _Job,
     _jobs,
     _mark_rendered,
-    _render,
 )
 
 log = logging.getLogger("berdaya.letters")
@@ -64,9 +54,6 @@ BATCH = 50
 LONG_KINDS = frozenset({"decree"})
 """Kinds rendered alone (many pages: the SK's lampiran)."""
 
-Task = tuple[int, str, LetterDocument]
-"""(letter id, stored name, document): what a worker needs for one letter."""
-Done = tuple[int, StoredLetter]
 Progress = Callable[[int], None]
 
 
@@ -122,110 +109,6 @@ def pending_ids(session: Session, decree_id: int | None = None) -> list[int]:
     return list(session.scalars(stmt.order_by(Letter.id)))
 
 
-# --- the worker side ----------------------------------------------------------------------
-
-_worker: dict[str, Any] = {}
-
-
-def _init_worker(store_root: str) -> None:
-    """Once per worker process: templates, stylesheet and fonts loaded and parsed, then
-    frozen out of the garbage collector's sight (they live as long as the worker)."""
-    renderer = LetterRenderer()
-    _ = renderer.stylesheet
-    _worker.update(renderer=renderer, store=LetterStore(store_root))
-    gc.collect()
-    gc.freeze()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a batch is laid out and written, and one
-    collection after it.
-
-    A batch builds hundreds of thousands of boxes and styles that all live until its PDF is
-    written; the collector, started every 700 allocations, examined them again and again
-    (about an eighth of a letter's CPU). Only for a worker process, which does nothing else
-    meanwhile: the collection after each batch frees its cycles, so a worker holds at most
-    one batch.
-    """
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect()
-
-
-def render_batch(
-    tasks: Sequence[Task],
-    renderer: LetterRenderer | None = None,
-    store: LetterStore | None = None,
-) -> list[Done]:
-    """Render a batch (one document, split per letter) and store each PDF once.
-
-    Runs in a worker (its own renderer and store) or in the caller (given ones); a letter
-    that cannot be rendered is left out and stays pending.
-    """
-    in_worker = renderer is None
-    renderer = renderer or _worker["renderer"]
-    store = store or _worker["store"]
-    assert renderer is not None and store is not None
-    documents = [document for _, _, document in tasks]
-    with collector_paused() if in_worker else nullcontext():
-        try:
-            pdfs: list[bytes | None] = list(split_batch(renderer, documents))
-        except Exception:
-            log.exception("laying out a batch of %s letters failed", len(documents))
-            pdfs = _render(renderer, documents)  # one by one, each failure on its own
-    return [
-        (letter_id, store.save(path, pdf))
-        for (letter_id, path, _), pdf in zip(tasks, pdfs, strict=True)
-        if pdf is not None
-    ]
-
-
-def split_batch(renderer: LetterRenderer, documents: Sequence[LetterDocument]) -> list[bytes]:
-    """The PDFs of many letters: ONE layout and ONE PDF for the batch (fonts subset once),
-    split per letter with pypdf. A letter of several pages keeps them all, numbered from its
-    own first page (each letter is a page group of its own: letter.css)."""
-    if len(documents) == 1:
-        return [renderer.render(documents[0])]
-    laid_out = renderer.layout(documents)
-    groups = split_pages(laid_out, len(documents))
-    whole = PdfReader(io.BytesIO(laid_out.write_pdf()))
-    pdfs: list[bytes] = []
-    first = 0
-    for pages in groups:
-        writer = PdfWriter()
-        for index in range(first, first + len(pages)):
-            writer.add_page(_own_images(whole.pages[index]))
-        out = io.BytesIO()
-        writer.write(out)
-        pdfs.append(out.getvalue())
-        first += len(pages)
-    return pdfs
-
-
-def _own_images(page: PageObject) -> PageObject:
-    """The page with resources naming only the images it draws: WeasyPrint gives every page
-    of a document ONE resource dictionary naming every image of the document (each letter's
-    QR code), which would copy all 50 QR codes of a batch into each letter's PDF."""
-    resources = page["/Resources"].get_object()
-    assert isinstance(resources, DictionaryObject)
-    images = resources.get("/XObject")
-    images = images.get_object() if images is not None else None
-    if not isinstance(images, DictionaryObject) or not images:
-        return page
-    content = page.get_contents()
-    drawn = content.get_data() if content is not None else b""
-    own = DictionaryObject(resources)
-    own[NameObject("/XObject")] = DictionaryObject(
-        {NameObject(name): ref for name, ref in images.items() if f"{name} Do".encode() in drawn}
-    )
-    page[NameObject("/Resources")] = own
-    return page
-
-
 class _InProcess(Executor):
     """The pool's interface, run in the calling thread (no pool for small jobs)."""
 
@@ -239,10 +122,6 @@ class _InProcess(Executor):
         except BaseException as exc:
             future.set_exception(exc)
         return future
-
-
-def _ready() -> None:
-    """Nothing: a task that makes the pool start a worker (its initialiser runs first)."""
 
 
 @contextmanager
@@ -278,7 +157,7 @@ def _pool(workers: int, store_root: str) -> Executor:
     if workers <= 1:
         return _InProcess(store_root)
     context = multiprocessing.get_context("forkserver")  # never fork a threaded web process
-    context.set_forkserver_preload(["casework.letters.render", "casework.letters.bulk"])
+    context.set_forkserver_preload(["casework.letters.worker"])  # no database code
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,

@@ -32,6 +32,7 @@ from casework.letters.kinds import KINDS
 from casework.letters.numbering import FIELDS, format_number, reserve, template_fields
 from casework.letters.render import LetterRenderer, default_renderer
 from casework.letters.store import LetterStore, StoredLetter
+from casework.letters.worker import render_each
 from casework.models.case import Case
 from casework.models.letter import Letter, LetterSettings, LetterStatus
 from casework.models.person import Group, GroupMember
@@ -361,21 +362,6 @@ def _jobs(session: Session, ids: Sequence[int], base_url: str) -> list[_Job]:
     ]
 
 
-def _render(renderer: LetterRenderer, docs: list[Any]) -> list[bytes | None]:
-    try:
-        return list(renderer.render_many(docs))
-    except Exception:
-        log.exception("rendering a batch of %s letters failed; trying them one by one", len(docs))
-    pdfs: list[bytes | None] = []
-    for doc in docs:
-        try:
-            pdfs.append(renderer.render(doc))
-        except Exception:
-            log.exception("rendering letter %s failed; it stays pending", doc.number)
-            pdfs.append(None)
-    return pdfs
-
-
 def _mark_rendered(
     session: Session, job: _Job, renderer: LetterRenderer, stored: StoredLetter
 ) -> None:
@@ -421,7 +407,7 @@ def render_pending_letters(
         for start in range(0, len(claimed), RENDER_BATCH):
             with unit_of_work() as session:
                 jobs = _jobs(session, claimed[start : start + RENDER_BATCH], base_url)
-            pdfs = _render(renderer, [job.document for job in jobs])
+            pdfs = render_each(renderer, [job.document for job in jobs])
             stored = [
                 (job, store.save(job.path, pdf))
                 for job, pdf in zip(jobs, pdfs, strict=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -18,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casework.letters import bulk
+from casework.letters import bulk, worker
 from casework.letters.kinds import KINDS
 from casework.letters.render import LetterDocument, LetterRenderer
 from casework.letters.snapshots import document
@@ -88,9 +90,9 @@ def _documents(count: int, start: int) -> list[LetterDocument]:
     ]
 
 
-def _batch_in_worker(tasks: list[bulk.Task]) -> tuple[int, bool, int, int]:
+def _batch_in_worker(tasks: list[worker.Task]) -> tuple[int, bool, int, int]:
     """Run in the pool's worker: a batch, then what the worker's collector holds."""
-    done = bulk.render_batch(tasks)
+    done = worker.render_batch(tasks)
     return len(done), gc.isenabled(), gc.get_freeze_count(), len(gc.get_objects())
 
 
@@ -101,7 +103,7 @@ def test_a_render_workers_collector_is_back_on_after_each_batch_and_its_memory_d
     with ProcessPoolExecutor(
         max_workers=1,
         mp_context=context,
-        initializer=bulk._init_worker,
+        initializer=worker._init_worker,
         initargs=(str(tmp_path),),
     ) as pool:
         results = []
@@ -168,3 +170,18 @@ def test_claims_cover_every_letter_once_in_order_a_batch_for_each_worker_first(
     assert all(end - start <= batch for start, end in chunks[:workers])
     assert all(end - start <= batch * workers * 2 for start, end in chunks)
     assert len(chunks) <= workers + -(-count // (batch * workers * 2))
+
+
+def test_a_render_worker_loads_no_database_code() -> None:
+    # The forkserver preloads what the workers need; without SQLAlchemy and the models it
+    # starts in about half the time (each fresh `flask letters render` pays for it once).
+    probe = (
+        "import sys, casework.letters.worker;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'flask'}"
+        " or m.startswith(('casework.models', 'casework.services'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+
+    assert out.stdout.strip() == "[]"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from casework.letters.bulk import split_batch
 from casework.letters.render import LetterDocument, LetterRenderer
 from casework.letters.snapshots import document
+from casework.letters.worker import split_batch
 from tests.letters.conftest import pdf_text, qr_payloads
 
 PAGE_NUMBER = re.compile(r"(?m)^- ?\d+ ?-$")
