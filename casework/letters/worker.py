@@ -83,7 +83,7 @@ def render_batch(
             pdfs: list[bytes | None] = list(split_batch(renderer, documents))
         except Exception:
             log.exception("laying out a batch of %s letters failed", len(documents))
-            pdfs = render_each(renderer, documents)  # each failure on its own
+            pdfs = render_alone(renderer, documents)  # not laid out together again
     return [
         (letter_id, store.save(path, pdf))
         for (letter_id, path, _), pdf in zip(tasks, pdfs, strict=True)
@@ -140,14 +140,22 @@ def _ready() -> None:
 def render_each(
     renderer: LetterRenderer, documents: Sequence[LetterDocument]
 ) -> list[bytes | None]:
-    """The PDFs of letters a batch could not lay out together: laid out together once more,
-    then one by one, so that a letter that cannot be rendered fails alone (None)."""
+    """The PDFs of letters laid out together (one document, split), or, if that fails, one
+    by one (``render_alone``)."""
     try:
         return list(renderer.render_many(documents))
     except Exception:
         log.exception(
             "rendering a batch of %s letters failed; trying them one by one", len(documents)
         )
+    return render_alone(renderer, documents)
+
+
+def render_alone(
+    renderer: LetterRenderer, documents: Sequence[LetterDocument]
+) -> list[bytes | None]:
+    """The PDFs of letters rendered one by one, so that a letter that cannot be rendered
+    fails alone (None)."""
     pdfs: list[bytes | None] = []
     for document in documents:
         try:

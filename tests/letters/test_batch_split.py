@@ -7,15 +7,18 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from weasyprint.document import Document
 
 from casework.letters.render import LetterDocument, LetterRenderer
 from casework.letters.snapshots import document
-from casework.letters.worker import split_batch
+from casework.letters.store import LetterStore
+from casework.letters.worker import render_batch, split_batch
 from tests.letters.conftest import pdf_text, qr_payloads
 
 PAGE_NUMBER = re.compile(r"(?m)^- ?\d+ ?-$")
@@ -111,3 +114,35 @@ def test_letters_of_several_pages_in_a_batch_are_numbered_from_their_own_first_p
         reader = PdfReader(io.BytesIO(pdf))
         images = {image.data for page in reader.pages for image in page.images}
         assert len(images) == 1, "its own QR code only, none of the batch's others"
+
+
+class _Flaky(LetterRenderer):
+    """A renderer whose batches fail to lay out and which cannot render one letter."""
+
+    def __init__(self, broken: str) -> None:
+        super().__init__()
+        self.broken = broken
+        self.batches = 0
+
+    def layout(self, documents: Sequence[LetterDocument]) -> Document:
+        if len(documents) > 1:
+            self.batches += 1
+            raise RuntimeError("the batch cannot be laid out")
+        if documents[0].number == self.broken:
+            raise RuntimeError("this letter cannot be rendered")
+        return super().layout(documents)
+
+
+def test_a_batch_that_fails_is_rendered_letter_by_letter_once_and_a_broken_letter_stays_out(
+    tmp_path: Path,
+) -> None:
+    base = document("approval_notice")
+    documents = [replace(base, number=f"400.9/{n}/Dinsos/2026") for n in range(1, 4)]
+    tasks = [(n, f"2026/letter-{n}.pdf", d) for n, d in enumerate(documents, start=1)]
+    renderer = _Flaky(broken=documents[1].number)
+
+    done = render_batch(tasks, renderer, LetterStore(tmp_path))
+
+    assert [letter_id for letter_id, _ in done] == [1, 3]
+    assert renderer.batches == 1, "the batch is not laid out a second time"
+    assert sorted(p.name for p in tmp_path.rglob("*.pdf")) == ["letter-1.pdf", "letter-3.pdf"]
