@@ -1,27 +1,24 @@
 """The render workers' side of bulk letters (casework/letters/bulk.py has the parent's).
 
-A worker imports only this, the renderer and the store (WeasyPrint, Jinja, pypdf; no
-database, no models): the forkserver that starts the workers preloads it in about half a
+A worker imports only this, the renderer, the splitter and the store (WeasyPrint, Jinja;
+no database, no models): the forkserver that starts the workers preloads it in about half a
 second, where the whole of bulk.py, with SQLAlchemy and the models, took about one.
 
 Each worker loads the templates, the stylesheet and the fonts ONCE (its initialiser), lays
 a batch of letters out in one WeasyPrint document written as ONE PDF (fonts subset once),
-splits it per letter with pypdf (``split_batch``), and writes each file once (temporary
-file, then an atomic link that never replaces a file).
+splits it per letter (``split_batch``, casework/letters/pdfsplit.py), and writes each file
+once (temporary file, then an atomic link that never replaces a file).
 """
 
 from __future__ import annotations
 
 import gc
-import io
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, NameObject
-
+from casework.letters.pdfsplit import BatchPdf
 from casework.letters.render import LetterDocument, LetterRenderer, split_pages
 from casework.letters.store import LetterStore, StoredLetter
 
@@ -93,44 +90,20 @@ def render_batch(
 
 def split_batch(renderer: LetterRenderer, documents: Sequence[LetterDocument]) -> list[bytes]:
     """The PDFs of many letters: ONE layout and ONE PDF for the batch (fonts subset once),
-    split per letter with pypdf. A letter of several pages keeps them all, numbered from its
-    own first page (each letter is a page group of its own: letter.css)."""
+    written uncompressed and split per letter (casework/letters/pdfsplit.py). A letter of
+    several pages keeps them all, numbered from its own first page (each letter is a page
+    group of its own: letter.css)."""
     if len(documents) == 1:
         return [renderer.render(documents[0])]
     laid_out = renderer.layout(documents)
     groups = split_pages(laid_out, len(documents))
-    whole = PdfReader(io.BytesIO(laid_out.write_pdf()))
+    batch = BatchPdf(laid_out.write_pdf(uncompressed_pdf=True))
     pdfs: list[bytes] = []
     first = 0
-    for pages in groups:
-        writer = PdfWriter()
-        for index in range(first, first + len(pages)):
-            writer.add_page(_own_images(whole.pages[index]))
-        out = io.BytesIO()
-        writer.write(out)
-        pdfs.append(out.getvalue())
+    for document, pages in zip(documents, groups, strict=True):
+        pdfs.append(batch.letter(first, len(pages), title=document.number))
         first += len(pages)
     return pdfs
-
-
-def _own_images(page: PageObject) -> PageObject:
-    """The page with resources naming only the images it draws: WeasyPrint gives every page
-    of a document ONE resource dictionary naming every image of the document (each letter's
-    QR code), which would copy all 50 QR codes of a batch into each letter's PDF."""
-    resources = page["/Resources"].get_object()
-    assert isinstance(resources, DictionaryObject)
-    images = resources.get("/XObject")
-    images = images.get_object() if images is not None else None
-    if not isinstance(images, DictionaryObject) or not images:
-        return page
-    content = page.get_contents()
-    drawn = content.get_data() if content is not None else b""
-    own = DictionaryObject(resources)
-    own[NameObject("/XObject")] = DictionaryObject(
-        {NameObject(name): ref for name, ref in images.items() if f"{name} Do".encode() in drawn}
-    )
-    page[NameObject("/Resources")] = own
-    return page
 
 
 def _ready() -> None:

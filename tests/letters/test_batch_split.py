@@ -81,7 +81,7 @@ def _pages_text(pdf: bytes, path: Path) -> list[str]:
 def test_letters_of_several_pages_in_a_batch_are_numbered_from_their_own_first_page(
     split: str, tmp_path: Path
 ) -> None:
-    """``workers``: a render worker's split (one PDF for the batch, cut with pypdf);
+    """``workers``: a render worker's split (one PDF for the batch, cut by pdfsplit.py);
     ``in_process``: ``render_many`` (a small job, or right after a request)."""
     base = document("approval_notice")
     short = ("Desa Liang, Kota Bangun",)
