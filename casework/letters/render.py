@@ -3,7 +3,8 @@
 The templates are named ``*.html.jinja``: they are documents in Indonesian by regulation
 (Tata Naskah Dinas), not screens, so the screen-translation checks do not apply to them.
 
-One ``LetterRenderer`` keeps the Jinja environment, the parsed stylesheet and the font
+One ``LetterRenderer`` keeps the Jinja environment, the parsed stylesheets (letter.css, and
+ua.css in place of WeasyPrint's user-agent stylesheet: see ``_LetterHTML``) and the font
 configuration (Liberation Serif/Sans from fonts-liberation2, subset into each PDF), so
 rendering many letters pays for them once. ``render_many`` lays many letters out in ONE
 WeasyPrint document and splits its pages back into one PDF per letter: each letter starts
@@ -38,6 +39,7 @@ from casework.letters.terbilang import rupiah_figures, rupiah_in_words, terbilan
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates" / "letters"
 STYLESHEET = "letter.css"
+USER_AGENT = "ua.css"
 ANCHOR = "letter-{}"
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember")  # fmt: skip
@@ -104,13 +106,19 @@ class LetterRenderer:
         css = (self.directory / STYLESHEET).read_text(encoding="utf-8")
         return CSS(string=css, font_config=self.fonts, base_url=str(self.directory))
 
+    @cached_property
+    def user_agent(self) -> CSS:
+        """The letters' user-agent stylesheet (ua.css), in place of WeasyPrint's."""
+        css = (self.directory / USER_AGENT).read_text(encoding="utf-8")
+        return CSS(string=css, base_url=str(self.directory))
+
     def template_version(self, kind: LetterKind) -> str:
         """A short hash of everything that shapes the kind's letters: its template, the
-        shared partials (``_*.html.jinja``) and the stylesheet; read once per process."""
+        shared partials (``_*.html.jinja``) and the stylesheets; read once per process."""
         if kind.key not in self._versions:
             digest = hashlib.sha256()
             shared = sorted(p.name for p in self.directory.glob("_*.html.jinja"))
-            for name in (kind.template, *shared, STYLESHEET):
+            for name in (kind.template, *shared, STYLESHEET, USER_AGENT):
                 digest.update((self.directory / name).read_bytes())
             self._versions[kind.key] = digest.hexdigest()[:12]
         return self._versions[kind.key]
@@ -151,8 +159,9 @@ class LetterRenderer:
         try:
             root = ElementTree.fromstring(html)
         except ElementTree.ParseError:
-            return HTML(string=html, base_url=base_url)
-        document = HTML(string=_EMPTY, base_url=base_url)  # WeasyPrint's own set-up
+            return _LetterHTML(string=html, base_url=base_url, user_agent=self.user_agent)
+        # WeasyPrint's own set-up, then the tree parsed here in place of its empty one
+        document = _LetterHTML(string=_EMPTY, base_url=base_url, user_agent=self.user_agent)
         document.wrapper_element = cssselect2.ElementWrapper.from_html_root(root)
         document.etree_element = document.wrapper_element.etree_element
         return document
@@ -190,6 +199,21 @@ def split_pages(document: Document, count: int) -> list[list[Any]]:
     if len(groups) != count:
         raise ValueError(f"{count} letters laid out as {len(groups)}")
     return groups
+
+
+class _LetterHTML(HTML):
+    """WeasyPrint's document with the letters' user-agent stylesheet (templates/letters/
+    ua.css: html5_ua.css's rules for the elements letters use) in place of its own.
+
+    ``_ua_stylesheets`` is the method WeasyPrint's own tests override for the same purpose.
+    """
+
+    def __init__(self, *, user_agent: CSS, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.user_agent = user_agent
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        return [self.user_agent]
 
 
 _EMPTY = "<html><body></body></html>"

@@ -35,7 +35,7 @@ def _init_worker(store_root: str) -> None:
     """Once per worker process: templates, stylesheet and fonts loaded and parsed, then
     frozen out of the garbage collector's sight (they live as long as the worker)."""
     renderer = LetterRenderer()
-    _ = renderer.stylesheet
+    _ = renderer.stylesheet, renderer.user_agent
     _worker.update(renderer=renderer, store=LetterStore(store_root))
     gc.collect()
     gc.freeze()
