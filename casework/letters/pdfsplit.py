@@ -37,6 +37,7 @@ _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 _OBJ = re.compile(rb"(\d+) 0 obj\n")
 _STRING = re.compile(rb"\((?:\\.|[^\\()])*\)", re.S)
 _REF = re.compile(rb"(?<![\w.])(\d+) 0 R\b")
+_DRAWN = re.compile(rb"(/[^\s/<>\[\]()]+)\s+Do\b")
 _LENGTH = re.compile(rb"/Length (\d+)(?![\d.])")
 _STREAM = b">>\nstream\n"
 _ENDSTREAM = b"\nendstream\nendobj\n"
@@ -251,11 +252,8 @@ class BatchPdf:
                 raise PdfSplitError("the images of the resources are not a plain dictionary")
             return resources
         entries = re.findall(rb"(/[^\s/<>\[\]()]+) (\d+ 0 R)", match.group(1))
-        own = b"".join(
-            name + b" " + ref
-            for name, ref in entries
-            if re.search(re.escape(name) + rb"\s+Do\b", drawn)
-        )
+        used = set(_DRAWN.findall(drawn))
+        own = b"".join(name + b" " + ref for name, ref in entries if name in used)
         return resources[: match.start(1)] + own + resources[match.end(1) :]
 
 
