@@ -22,12 +22,14 @@ QUIET_ZONE = 2
 
 
 def qr_png(text: str) -> bytes:
-    """A PNG of the QR code of ``text``: one pixel per module, black on white, 1 bit deep."""
+    """A PNG of the QR code of ``text``: one pixel per module, black on white, in 8-bit grey
+    (WeasyPrint takes such a PNG as it is; a 1-bit one it converts to RGB and encodes again:
+    0.65 against 0.9 ms a code)."""
     symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     modules = zxingcpp.write_barcode_to_image(symbol, scale=1, add_quiet_zones=False)
     height, width = modules.shape
     image = Image.frombuffer("L", (width, height), modules, "raw", "L", 0, 1)
-    image = ImageOps.expand(image, border=QUIET_ZONE, fill=255).convert("1")
+    image = ImageOps.expand(image, border=QUIET_ZONE, fill=255)
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
