@@ -193,10 +193,12 @@ def _batches(jobs: Sequence[_Job], size: int) -> Iterator[list[Task]]:
 
 
 def _mark(unit_of_work: UnitOfWork, done: Sequence[Done], kinds: dict[int, str]) -> None:
-    renderer = default_renderer()
     with unit_of_work() as session:
-        for letter_id, stored in done:
-            _mark_rendered(session, _Job(letter_id, kinds[letter_id], "", None), renderer, stored)
+        _mark_rendered(
+            session,
+            default_renderer(),
+            [(letter_id, kinds[letter_id], stored) for letter_id, stored in done],
+        )
 
 
 @dataclass

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session, selectinload
 
@@ -363,23 +363,43 @@ def _jobs(session: Session, ids: Sequence[int], base_url: str) -> list[_Job]:
 
 
 def _mark_rendered(
-    session: Session, job: _Job, renderer: LetterRenderer, stored: StoredLetter
+    session: Session, renderer: LetterRenderer, done: Sequence[tuple[int, str, StoredLetter]]
 ) -> None:
-    session.execute(
-        update(Letter)
-        .where(Letter.id == job.letter_id, Letter.file_path.is_(None))
+    """Record each rendered letter's file (id, kind, stored file) in ONE statement run for
+    all of them: a letter that has a file already keeps it, a letter voided meanwhile keeps
+    its status."""
+    if not done:
+        return
+    table = cast(Table, Letter.__table__)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("letter_id"), table.c.file_path.is_(None))
         .values(
-            file_path=stored.relative_path,
-            sha256=stored.sha256,
-            size_bytes=stored.size_bytes,
-            rendered_at=clock.now(),
-            template_version=renderer.template_version(KINDS[job.kind]),
+            file_path=bindparam("stored_path"),
+            sha256=bindparam("stored_sha256"),
+            size_bytes=bindparam("stored_size"),
+            rendered_at=bindparam("stored_at"),
+            template_version=bindparam("stored_version"),
             status=when(
-                (Letter.status == LetterStatus.PENDING.value, LetterStatus.RENDERED.value),
-                else_=Letter.status,
+                (table.c.status == LetterStatus.PENDING.value, LetterStatus.RENDERED.value),
+                else_=table.c.status,
             ),
         )
-        .execution_options(synchronize_session=False)
+    )
+    now = clock.now()
+    session.execute(
+        statement,
+        [
+            {
+                "letter_id": letter_id,
+                "stored_path": stored.relative_path,
+                "stored_sha256": stored.sha256,
+                "stored_size": stored.size_bytes,
+                "stored_at": now,
+                "stored_version": renderer.template_version(KINDS[kind]),
+            }
+            for letter_id, kind, stored in done
+        ],
     )
 
 
@@ -414,8 +434,9 @@ def render_pending_letters(
                 if pdf is not None
             ]
             with unit_of_work() as session:
-                for job, saved in stored:
-                    _mark_rendered(session, job, renderer, saved)
+                _mark_rendered(
+                    session, renderer, [(job.letter_id, job.kind, saved) for job, saved in stored]
+                )
             done += len(stored)
     except BaseException:
         _give_back(unit_of_work, claimed[start:])

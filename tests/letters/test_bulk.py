@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
@@ -19,19 +20,21 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from sqlalchemy import Engine, create_engine, select, update
+from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.orm import Session
 
 from benchmarks.dataset import CaseFactory, make_staff
 from casework import clock
 from casework.identity import mask_number
 from casework.letters.bulk import letter_progress, render_letters
-from casework.letters.store import LetterStore
+from casework.letters.kinds import KINDS
+from casework.letters.render import default_renderer
+from casework.letters.store import LetterStore, StoredLetter
 from casework.models import Case, CaseState, User
 from casework.models.decree import Decree
 from casework.models.letter import Letter, LetterStatus
 from casework.services.decrees import add_cases, create_decree, issue_decree
-from casework.services.letters import is_identical
+from casework.services.letters import _mark_rendered, is_identical
 from config import TestConfig
 from tests.admin.helpers import csrf_token, login
 from tests.letters.conftest import (
@@ -184,6 +187,56 @@ def test_every_split_letter_is_byte_identical_to_what_the_verify_page_checks(
         html = answer.get_data(as_text=True)
         assert 'data-match="yes"' in html
         assert letter.sha256 is not None and letter.sha256 in html
+
+
+def test_marking_a_batch_rendered_records_each_file_once_in_one_statement(
+    session: Session, users: dict[str, User]
+) -> None:
+    """The parent marks a worker's whole batch at once: each letter gets its file, hash and
+    template version; a letter that has a file already (a run that crashed after marking)
+    keeps it; a letter voided meanwhile gets its file and stays voided."""
+    decree = decree_of(session, users["manager"], 3)
+    fresh, recorded, voided = [x for x in _letters(session, decree) if x.case_id is not None]
+    recorded.file_path, recorded.sha256 = "kept.pdf", "0" * 64
+    voided.status = LetterStatus.VOIDED.value
+    session.flush()
+    renderer = default_renderer()
+    stored = {
+        x.id: StoredLetter(f"2026/{x.id}.pdf", f"{x.id:064d}", 1000 + x.id)
+        for x in (fresh, recorded, voided)
+    }
+    statements: list[str] = []
+    with _statements(session, statements):
+        _mark_rendered(session, renderer, [(i, "approval_notice", s) for i, s in stored.items()])
+    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 1
+
+    fresh, recorded, voided = [x for x in _letters(session, decree) if x.case_id is not None]
+    version = renderer.template_version(KINDS["approval_notice"])
+    assert (fresh.status, fresh.file_path, fresh.sha256, fresh.size_bytes) == (
+        LetterStatus.RENDERED.value,
+        f"2026/{fresh.id}.pdf",
+        f"{fresh.id:064d}",
+        1000 + fresh.id,
+    )
+    assert fresh.template_version == version and fresh.rendered_at is not None
+    assert (recorded.file_path, recorded.sha256) == ("kept.pdf", "0" * 64)
+    assert recorded.status == LetterStatus.PENDING.value
+    assert (voided.status, voided.file_path) == (LetterStatus.VOIDED.value, f"2026/{voided.id}.pdf")
+
+
+@contextmanager
+def _statements(session: Session, into: list[str]) -> Iterator[None]:
+    """Collect the SQL the session's connection runs meanwhile (executemany counts once)."""
+    engine = session.get_bind()
+
+    def record(*args: object) -> None:
+        into.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_progress_endpoint_counts_pending_and_rendered_letters_of_the_decree(
