@@ -108,7 +108,7 @@ class LetterFigures:
         lines.append(
             f"  LibreOffice soffice --convert-to pdf, same letters: {office:.1f} letters/s"
             f" (spread {min(self.office_rates):.1f}–{max(self.office_rates):.1f});"
-            f" ratio bulk/LibreOffice: {ratio:.1f}; goal ≥ {RATIO_GOAL:.0f}×: {verdict}"
+            f" ratio bulk/LibreOffice: {ratio:.2f}; goal ≥ {RATIO_GOAL:.0f}×: {verdict}"
         )
         if self.one_process_s:
             per_core = statistics.median([self.count / s for s in self.one_process_s])
