@@ -33,6 +33,7 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 
 from casework.letters.kinds import KINDS, LetterKind
+from casework.letters.pdfsplit import BatchPdf
 from casework.letters.qr import qr_data_uri
 from casework.letters.terbilang import rupiah_figures, rupiah_in_words, terbilang
 
@@ -177,14 +178,21 @@ class LetterRenderer:
         return bytes(self.layout([document]).write_pdf())
 
     def render_many(self, documents: Sequence[LetterDocument]) -> list[bytes]:
-        """The PDFs of many letters, laid out together in one document and split."""
-        if not documents:
-            return []
+        """The PDFs of many letters: ONE layout and ONE PDF for them all (fonts subset
+        once), written uncompressed and split per letter (casework/letters/pdfsplit.py). A
+        letter of several pages keeps them all, numbered from its own first page (each
+        letter is a page group of its own: letter.css)."""
+        if len(documents) <= 1:
+            return [self.render(document) for document in documents]
         laid_out = self.layout(documents)
-        return [
-            bytes(laid_out.copy(pages).write_pdf())
-            for pages in split_pages(laid_out, len(documents))
-        ]
+        groups = split_pages(laid_out, len(documents))
+        batch = BatchPdf(laid_out.write_pdf(uncompressed_pdf=True))
+        pdfs: list[bytes] = []
+        first = 0
+        for document, pages in zip(documents, groups, strict=True):
+            pdfs.append(batch.letter(first, len(pages), title=document.number))
+            first += len(pages)
+        return pdfs
 
 
 def split_pages(document: Document, count: int) -> list[list[Any]]:

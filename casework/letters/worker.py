@@ -6,8 +6,8 @@ second, where the whole of bulk.py, with SQLAlchemy and the models, took about o
 
 Each worker loads the templates, the stylesheet and the fonts ONCE (its initialiser), lays
 a batch of letters out in one WeasyPrint document written as ONE PDF (fonts subset once),
-splits it per letter (``split_batch``, casework/letters/pdfsplit.py), and writes each file
-once (temporary file, then an atomic link that never replaces a file).
+splits it per letter (``LetterRenderer.render_many``, casework/letters/pdfsplit.py), and
+writes each file once (temporary file, then an atomic link that never replaces a file).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from casework.letters.pdfsplit import BatchPdf
-from casework.letters.render import LetterDocument, LetterRenderer, split_pages
+from casework.letters.render import LetterDocument, LetterRenderer
 from casework.letters.store import LetterStore, StoredLetter
 
 log = logging.getLogger("berdaya.letters")
@@ -76,34 +75,12 @@ def render_batch(
     assert renderer is not None and store is not None
     documents = [document for _, _, document in tasks]
     with collector_paused() if in_worker else nullcontext():
-        try:
-            pdfs: list[bytes | None] = list(split_batch(renderer, documents))
-        except Exception:
-            log.exception("laying out a batch of %s letters failed", len(documents))
-            pdfs = render_alone(renderer, documents)  # not laid out together again
+        pdfs = render_each(renderer, documents)
     return [
         (letter_id, store.save(path, pdf))
         for (letter_id, path, _), pdf in zip(tasks, pdfs, strict=True)
         if pdf is not None
     ]
-
-
-def split_batch(renderer: LetterRenderer, documents: Sequence[LetterDocument]) -> list[bytes]:
-    """The PDFs of many letters: ONE layout and ONE PDF for the batch (fonts subset once),
-    written uncompressed and split per letter (casework/letters/pdfsplit.py). A letter of
-    several pages keeps them all, numbered from its own first page (each letter is a page
-    group of its own: letter.css)."""
-    if len(documents) == 1:
-        return [renderer.render(documents[0])]
-    laid_out = renderer.layout(documents)
-    groups = split_pages(laid_out, len(documents))
-    batch = BatchPdf(laid_out.write_pdf(uncompressed_pdf=True))
-    pdfs: list[bytes] = []
-    first = 0
-    for document, pages in zip(documents, groups, strict=True):
-        pdfs.append(batch.letter(first, len(pages), title=document.number))
-        first += len(pages)
-    return pdfs
 
 
 def _ready() -> None:

@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 from weasyprint.document import Document
 
 from casework.letters.render import LetterDocument, LetterRenderer
 from casework.letters.snapshots import document
 from casework.letters.store import LetterStore
-from casework.letters.worker import render_batch, split_batch
+from casework.letters.worker import render_batch
 from tests.letters.conftest import pdf_text, qr_payloads
 
 PAGE_NUMBER = re.compile(r"(?m)^- ?\d+ ?-$")
@@ -40,7 +39,7 @@ def test_each_letter_of_a_batch_carries_only_its_own_name_number_and_qr_code(
         )
         for n, name in enumerate(NAMES)
     ]
-    pdfs = split_batch(LetterRenderer(), documents)
+    pdfs = LetterRenderer().render_many(documents)
 
     assert len(pdfs) == len(documents)
     for n, (doc, pdf) in enumerate(zip(documents, pdfs, strict=True)):
@@ -77,12 +76,11 @@ def _pages_text(pdf: bytes, path: Path) -> list[str]:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("split", ["workers", "in_process"])
 def test_letters_of_several_pages_in_a_batch_are_numbered_from_their_own_first_page(
-    split: str, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
-    """``workers``: a render worker's split (one PDF for the batch, cut by pdfsplit.py);
-    ``in_process``: ``render_many`` (a small job, or right after a request)."""
+    """``render_many``: a render worker's batch, a small job or the letters right after a
+    request (one PDF for the batch, cut by pdfsplit.py)."""
     base = document("approval_notice")
     short = ("Desa Liang, Kota Bangun",)
     documents: list[LetterDocument] = [
@@ -96,9 +94,7 @@ def test_letters_of_several_pages_in_a_batch_are_numbered_from_their_own_first_p
         for n, d in enumerate(documents)
     ]
     renderer = LetterRenderer()
-    pdfs = (
-        split_batch(renderer, documents) if split == "workers" else renderer.render_many(documents)
-    )
+    pdfs = renderer.render_many(documents)
 
     assert [len(PdfReader(io.BytesIO(pdf)).pages) for pdf in pdfs] == [1, 2, 3, 1]
     for n, (doc, pdf) in enumerate(zip(documents, pdfs, strict=True)):
