@@ -75,7 +75,11 @@ def render_batch(
     assert renderer is not None and store is not None
     documents = [document for _, _, document in tasks]
     with collector_paused() if in_worker else nullcontext():
-        pdfs = render_each(renderer, documents)
+        try:
+            pdfs: list[bytes | None] = list(renderer.render_many(documents))
+        except Exception:
+            log.exception("laying out a batch of %s letters failed", len(documents))
+            pdfs = render_alone(renderer, documents)  # not laid out together again
     return [
         (letter_id, store.save(path, pdf))
         for (letter_id, path, _), pdf in zip(tasks, pdfs, strict=True)
